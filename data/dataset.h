@@ -1,0 +1,52 @@
+#pragma once
+// The dataset contract: a task knows its files (or formula) and hands out examples as tensors.
+// Shapes (batch-first, float64, CPU): input [n, T, I], target [n, K]
+// (n examples, T steps, I features per step, K target values).
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace lstmlab {
+
+enum class Split { Train, Validation, Test };
+
+/// "train", "validation", "test".
+std::string to_string(Split split);
+
+/// A batch of examples, batch-first: input [n, T, I], target [n, K].
+struct Batch {
+  torch::Tensor input;
+  torch::Tensor target;
+};
+
+/// A task's data. A task supplies its sizes and its examples; the loader does the batching,
+/// shuffling and the move to the device and dtype.
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+
+  /// Short task name, as on the command line ("sine").
+  virtual std::string name() const = 0;
+  /// Number of examples in a split (0 for an empty split).
+  virtual int64_t size(Split split) const = 0;
+  /// The examples at `indices` (int64, 1-D, each in [0, size(split))), in that order:
+  /// input [n, T, I], target [n, K], float64 on the CPU.
+  virtual Batch examples(Split split, const torch::Tensor& indices) const = 0;
+  /// Features per time step (I).
+  virtual int64_t input_size() const = 0;
+  /// Values per target (K).
+  virtual int64_t target_size() const = 0;
+  /// One line: what the data is, the size of every split, and the shapes of input and target.
+  virtual std::string describe() const = 0;
+  /// Targets (or predictions) back in the units of the original data, for metrics such as RMSE.
+  /// The identity unless a task scaled its data.
+  virtual torch::Tensor to_original_scale(const torch::Tensor& target) const;
+
+ protected:
+  /// Throws c10::Error unless `indices` is a 1-D int64 tensor with every value in [0, size(split)).
+  void check_indices(Split split, const torch::Tensor& indices) const;
+};
+
+}  // namespace lstmlab
