@@ -1,0 +1,32 @@
+#include "app/cli.h"
+#include "app/device.h"
+
+#include <iostream>
+
+namespace lstmlab {
+
+void add_common_flags(cxxopts::Options& options) {
+  options.add_options("common")
+      ("threads", "LibTorch CPU threads (0 = every core)", cxxopts::value<int>()->default_value("0"))
+      ("h,help", "Show this help");
+}
+
+bool parse_common(cxxopts::Options& options, int argc, const char* const* argv,
+                  cxxopts::ParseResult& result) {
+  try {
+    result = options.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw std::invalid_argument(e.what());
+  }
+  if (result.count("help")) {
+    std::cout << options.help() << std::endl;
+    return true;
+  }
+  if (!result.unmatched().empty()) {
+    throw std::invalid_argument("unexpected argument '" + result.unmatched().front() + "'");
+  }
+  set_thread_count(result["threads"].as<int>());
+  return false;
+}
+
+}  // namespace lstmlab

@@ -1,0 +1,66 @@
+// lstm-lab: the command line. Each subcommand lives in the core library; this only dispatches.
+
+#include "app/cli.h"
+
+#include <c10/util/Exception.h>
+
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+
+namespace {
+
+struct Command {
+  std::function<int(int, const char* const*)> run;
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table = {
+      {"parity", {lstmlab::parity_command, "prove LSTMScratch = BuiltinLSTM: forward, gradients, training"}},
+      {"trace", {lstmlab::trace_command, "print every gate of every step of a small LSTM"}},
+  };
+  return table;
+}
+
+void print_usage(std::ostream& out) {
+  out << "lstm-lab " << LSTMLAB_VERSION
+      << ": LSTMs from scratch and built-in, trained and compared\n\n"
+         "usage: lstm-lab <command> [flags]    (lstm-lab <command> --help for its flags)\n\n"
+         "commands:\n";
+  for (const auto& [name, command] : commands()) {
+    out << "  " << name << std::string(10 - name.size(), ' ') << command.summary << '\n';
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    print_usage(std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::cout << "lstm-lab " << LSTMLAB_VERSION << std::endl;
+    return 0;
+  }
+  const auto it = commands().find(argv[1]);
+  if (it == commands().end()) {
+    std::cerr << "lstm-lab: unknown command '" << argv[1] << "' (run lstm-lab --help)\n";
+    return 2;
+  }
+  try {
+    // The subcommand sees itself as argv[0], so its own --help reads naturally.
+    return it->second.run(argc - 1, argv + 1);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "lstm-lab " << argv[1] << ": " << e.what() << '\n';
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "lstm-lab " << argv[1] << ": " << e.what_without_backtrace() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "lstm-lab " << argv[1] << ": " << e.what() << '\n';
+    return 1;
+  }
+}

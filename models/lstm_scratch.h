@@ -1,0 +1,105 @@
+#pragma once
+// LSTMScratch: the LSTM arithmetic written out, on fused weights.
+//
+// Shapes: T time, B batch, I input features, H hidden units, G = 4H gate columns in the order
+// i (input gate), f (forget gate), g (candidate, d2l's "input node" c), o (output gate).
+//
+//   gates = x_t W_x + h_{t-1} W_h + b                    [B, G]
+//   i, f, o = sigmoid(gates_i), sigmoid(gates_f), sigmoid(gates_o)
+//   g = act(gates_g)
+//   c_t = f * c_{t-1} + i * g
+//   h_t = o * act(c_t)
+
+#include "models/recurrent_layer.h"
+
+#include <torch/nn/pimpl.h>
+
+#include <ostream>
+#include <tuple>
+
+namespace lstmlab {
+
+/// Everything one step computes, for tracing and for teaching. All [B, H].
+struct LSTMStep {
+  torch::Tensor input_gate, forget_gate, candidate, output_gate;  // i, f, g, o
+  torch::Tensor c, h;                                              // new long- and short-term memory
+};
+
+/// One step from raw input. x_t: [B, I]; h, c: [B, H]; w: one layer's canonical weights.
+LSTMStep lstm_cell(const torch::Tensor& x_t, const torch::Tensor& h, const torch::Tensor& c,
+                   const LayerWeights& w, Activation act);
+
+/// One step from a precomputed input projection xw_t = x_t W_x + b: [B, G]. The sequence function
+/// uses this, so its time loop holds one addmm for the four gates.
+LSTMStep lstm_cell_projected(const torch::Tensor& xw_t, const torch::Tensor& h,
+                             const torch::Tensor& c, const torch::Tensor& W_h, Activation act);
+
+/// One layer over a sequence with autograd doing the backward.
+/// x: [T, B, I]; h0, c0: [B, H]. Returns {out [T, B, H], h_T, c_T}.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> lstm_layer_autograd(
+    const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
+    const LayerWeights& w, Activation act);
+
+/// How the scratch layer's backward is computed: by autograd through the plain loop (for teaching
+/// and checking), or by the hand-derived backward through time (lstm_fused.h).
+enum class ScratchBackward { Autograd, Fused };
+std::string to_string(ScratchBackward mode);
+/// "autograd" or "fused"; throws std::invalid_argument naming the choices.
+ScratchBackward parse_scratch_backward(const std::string& text);
+
+class LSTMScratchImpl : public RecurrentLayerImpl {
+ public:
+  LSTMScratchImpl(int64_t input_size, int64_t hidden_size)
+      : LSTMScratchImpl(RecurrentOptions(input_size, hidden_size)) {}
+  explicit LSTMScratchImpl(const RecurrentOptions& options);
+
+  /// Registers the parameters W_x_l{k}: [I_k, G], W_h_l{k}: [H, G], b_l{k}: [G] and draws them.
+  void reset();
+  /// Draws the weights again under options().init() (from the global generator).
+  void reset_parameters();
+
+  RecurrentOutput forward(const torch::Tensor& input,
+                          const std::optional<RecurrentState>& state = std::nullopt) override;
+
+  const RecurrentOptions& options() const override { return options_; }
+  std::string cell_kind() const override { return "lstm"; }
+  int64_t gate_count() const override { return 4; }
+  StackWeights get_weights() const override;
+  void set_weights(const StackWeights& weights) override;
+  StackWeights get_weight_grads() const override;
+  void pretty_print(std::ostream& stream) const override;
+
+  ScratchBackward backward_mode() const { return backward_mode_; }
+  void set_backward_mode(ScratchBackward mode) { backward_mode_ = mode; }
+
+  /// d2l's per-gate names, as views into the fused weights of layer `k` (no copies):
+  /// W_x* [I_k, H], W_h* [H, H], b_* [H]; i input gate, f forget gate, o output gate, c input node.
+  torch::Tensor W_xi(int64_t k = 0) const { return gate(W_x_.at(k), 0); }
+  torch::Tensor W_xf(int64_t k = 0) const { return gate(W_x_.at(k), 1); }
+  torch::Tensor W_xc(int64_t k = 0) const { return gate(W_x_.at(k), 2); }
+  torch::Tensor W_xo(int64_t k = 0) const { return gate(W_x_.at(k), 3); }
+  torch::Tensor W_hi(int64_t k = 0) const { return gate(W_h_.at(k), 0); }
+  torch::Tensor W_hf(int64_t k = 0) const { return gate(W_h_.at(k), 1); }
+  torch::Tensor W_hc(int64_t k = 0) const { return gate(W_h_.at(k), 2); }
+  torch::Tensor W_ho(int64_t k = 0) const { return gate(W_h_.at(k), 3); }
+  torch::Tensor b_i(int64_t k = 0) const { return gate(b_.at(k), 0); }
+  torch::Tensor b_f(int64_t k = 0) const { return gate(b_.at(k), 1); }
+  torch::Tensor b_c(int64_t k = 0) const { return gate(b_.at(k), 2); }
+  torch::Tensor b_o(int64_t k = 0) const { return gate(b_.at(k), 3); }
+
+  /// One layer's canonical weights as live views (gradients flow into the parameters).
+  LayerWeights layer(int64_t k) const { return {W_x_.at(k), W_h_.at(k), b_.at(k)}; }
+
+ private:
+  torch::Tensor gate(const torch::Tensor& fused, int64_t block) const {
+    const int64_t H = options_.hidden_size();
+    return fused.narrow(-1, block * H, H);
+  }
+
+  RecurrentOptions options_;
+  ScratchBackward backward_mode_ = ScratchBackward::Autograd;
+  std::vector<torch::Tensor> W_x_, W_h_, b_;
+};
+TORCH_MODULE(LSTMScratch);
+
+}  // namespace lstmlab
