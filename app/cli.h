@@ -10,6 +10,9 @@ namespace lstmlab {
 
 int parity_command(int argc, const char* const* argv);
 int trace_command(int argc, const char* const* argv);
+int train_command(int argc, const char* const* argv);
+int compare_command(int argc, const char* const* argv);
+int predict_command(int argc, const char* const* argv);
 
 /// Flags every subcommand shares (--threads, --help).
 void add_common_flags(cxxopts::Options& options);

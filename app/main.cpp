@@ -20,6 +20,9 @@ const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table = {
       {"parity", {lstmlab::parity_command, "prove LSTMScratch = BuiltinLSTM: forward, gradients, training"}},
       {"trace", {lstmlab::trace_command, "print every gate of every step of a small LSTM"}},
+      {"train", {lstmlab::train_command, "train one model on a task (--model scratch|builtin)"}},
+      {"compare", {lstmlab::compare_command, "train both layers from the same weights; compare loss and speed"}},
+      {"predict", {lstmlab::predict_command, "roll a trained run forward: forecast.csv and a plot"}},
   };
   return table;
 }

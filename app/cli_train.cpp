@@ -1,0 +1,195 @@
+#include "app/cli.h"
+#include "app/compare.h"
+#include "app/forecast.h"
+#include "app/train_run.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+namespace lstmlab {
+namespace {
+
+void add_run_flags(cxxopts::Options& options) {
+  options.add_options("task")
+      ("task", std::string("task: ") + task_names(), cxxopts::value<std::string>()->default_value("sine"))
+      ("points", "sine: points of the series", cxxopts::value<int64_t>()->default_value("1000"))
+      ("x-start", "sine: first x (radians)", cxxopts::value<double>()->default_value("0"))
+      ("x-end", "sine: last x, included", cxxopts::value<double>()->default_value("100"))
+      ("seq-len", "values per input window", cxxopts::value<int64_t>()->default_value("50"))
+      ("noise", "sine: std of Gaussian noise added", cxxopts::value<double>()->default_value("0"))
+      ("noise-seed", "sine: seed of the noise", cxxopts::value<uint64_t>()->default_value("0"))
+      ("test-fraction", "held-out tail (validation then test); 0 trains on all, as seed 002",
+       cxxopts::value<double>()->default_value("0.2"));
+  options.add_options("model")
+      ("model", "scratch or builtin", cxxopts::value<std::string>()->default_value("scratch"))
+      ("hidden", "hidden units", cxxopts::value<int64_t>()->default_value("64"))
+      ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
+      ("dropout", "dropout between layers (training only)", cxxopts::value<double>()->default_value("0"))
+      ("activation", "tanh or relu (relu: scratch only)", cxxopts::value<std::string>()->default_value("tanh"))
+      ("init", "torch, d2l or keras", cxxopts::value<std::string>()->default_value("torch"))
+      ("scratch-backward", "fused (hand-derived BPTT) or autograd",
+       cxxopts::value<std::string>()->default_value("fused"));
+  options.add_options("training")
+      ("loss", "mse or mae", cxxopts::value<std::string>()->default_value("mse"))
+      ("optimizer", "adam or sgd", cxxopts::value<std::string>()->default_value("adam"))
+      ("lr", "learning rate", cxxopts::value<double>()->default_value("0.01"))
+      ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("100"))
+      ("batch-size", "examples per batch; 0 = the whole split (seed 002)", cxxopts::value<int64_t>()->default_value("0"))
+      ("shuffle", "shuffle the training windows each epoch (seeded)")
+      ("clip", "max gradient norm; 0 = off", cxxopts::value<double>()->default_value("0"))
+      ("seed", "seed of the initial weights, shuffling and dropout", cxxopts::value<uint64_t>()->default_value("42"))
+      ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
+      ("dtype", "float32 or float64", cxxopts::value<std::string>()->default_value("float32"))
+      ("out", "run directory (default runs/<name>-<time>)", cxxopts::value<std::string>())
+      ("quiet", "no progress output")
+      ("no-plots", "skip the PNG plots");
+}
+
+// Flag values that have their own parsers get the flag's name in the message.
+template <typename F>
+auto parse_flag(const char* flag, const std::string& value, F parse) {
+  try {
+    return parse(value);
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument(fmt::format("--{} '{}' is not allowed", flag, value) +
+                                (std::string(flag) == "activation" ? " (allowed: tanh, relu)"
+                                 : std::string(flag) == "init"     ? " (allowed: torch, d2l, keras)"
+                                                                   : " (allowed: fused, autograd)"));
+  }
+}
+
+RunConfig config_from_flags(const cxxopts::ParseResult& f) {
+  RunConfig c;
+  c.task = f["task"].as<std::string>();
+  c.sine.points = f["points"].as<int64_t>();
+  c.sine.x_start = f["x-start"].as<double>();
+  c.sine.x_end = f["x-end"].as<double>();
+  c.sine.seq_len = f["seq-len"].as<int64_t>();
+  c.sine.noise = f["noise"].as<double>();
+  c.sine.noise_seed = f["noise-seed"].as<uint64_t>();
+  c.sine.test_fraction = f["test-fraction"].as<double>();
+  c.model.kind = parse_layer_kind(f["model"].as<std::string>());
+  c.model.hidden = f["hidden"].as<int64_t>();
+  c.model.layers = f["layers"].as<int64_t>();
+  c.model.dropout = f["dropout"].as<double>();
+  c.model.activation = parse_flag("activation", f["activation"].as<std::string>(), parse_activation);
+  c.model.init = parse_flag("init", f["init"].as<std::string>(), parse_init);
+  c.model.backward =
+      parse_flag("scratch-backward", f["scratch-backward"].as<std::string>(), parse_scratch_backward);
+  c.train.loss = f["loss"].as<std::string>();
+  c.train.optimizer = f["optimizer"].as<std::string>();
+  c.train.lr = f["lr"].as<double>();
+  c.train.epochs = f["epochs"].as<int64_t>();
+  c.train.batch_size = f["batch-size"].as<int64_t>();
+  c.train.shuffle = f.count("shuffle") > 0;
+  c.train.clip = f["clip"].as<double>();
+  c.train.seed = f["seed"].as<uint64_t>();
+  c.train.device = f["device"].as<std::string>();
+  c.train.dtype = f["dtype"].as<std::string>();
+  validate(c);
+  return c;
+}
+
+RunConfig config_of_run(const std::string& dir) {
+  const auto path = dir + "/config.json";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("--resume " + dir + ": no run configuration at '" + path + "'");
+  try {
+    return run_config_from_json(nlohmann::json::parse(in), path);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("'" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+void print_notes(const std::vector<std::string>& notes) {
+  for (const auto& n : notes) std::cout << n << "\n";
+}
+
+}  // namespace
+
+int train_command(int argc, const char* const* argv) {
+  cxxopts::Options options("lstm-lab train", "Train one model on a task.");
+  add_run_flags(options);
+  options.add_options("training")("resume", "continue the stopped run in this directory",
+                                  cxxopts::value<std::string>());
+  add_common_flags(options);
+  cxxopts::ParseResult f;
+  if (parse_common(options, argc, argv, f)) return 0;
+
+  RunRequest request;
+  if (f.count("resume")) {
+    request.run_dir = f["resume"].as<std::string>();
+    request.config = config_of_run(request.run_dir);
+    if (f.count("epochs")) request.config.train.epochs = f["epochs"].as<int64_t>();
+    request.resume = true;
+  } else {
+    request.config = config_from_flags(f);
+    request.run_dir = f.count("out") ? f["out"].as<std::string>()
+                                     : default_run_dir(request.config.task + "-" +
+                                                       to_string(request.config.model.kind));
+  }
+  request.quiet = f.count("quiet") > 0;
+  request.plots = f.count("no-plots") == 0;
+  install_interrupt_handler();
+  const auto result = train_run(request, std::cout);
+  if (result.stopped) {
+    std::cout << fmt::format("stopped: checkpoint saved; continue with lstm-lab train --resume {}\n",
+                             request.run_dir);
+    return 130;
+  }
+  const auto split = to_string(result.held_out);
+  std::cout << fmt::format("{} RMSE {:.6g}, MAE {:.6g}; run in {}\n", split,
+                           result.evaluation.rmse, result.evaluation.mae, request.run_dir);
+  print_notes(result.notes);
+  return 0;
+}
+
+int compare_command(int argc, const char* const* argv) {
+  cxxopts::Options options("lstm-lab compare",
+                           "Train the built-in and the scratch layer from identical weights on "
+                           "identical batches, and compare their trajectories and speed.");
+  add_run_flags(options);
+  add_common_flags(options);
+  cxxopts::ParseResult f;
+  if (parse_common(options, argc, argv, f)) return 0;
+  auto config = config_from_flags(f);
+  if (config.model.activation == Activation::Relu) {
+    throw std::invalid_argument("--activation relu: the built-in layer cannot run it, so there is "
+                                "nothing to compare; use lstm-lab train --model scratch");
+  }
+  const auto dir =
+      f.count("out") ? f["out"].as<std::string>() : default_run_dir("compare-" + config.task);
+  install_interrupt_handler();
+  const auto result = run_compare(config, dir, f.count("quiet") > 0, std::cout);
+  if (result.builtin.stopped || result.scratch.stopped) {
+    std::cout << "stopped: each model's checkpoint is in its run directory under " << dir << "\n";
+    return 130;
+  }
+  print_compare(result, config, std::cout);
+  std::cout << fmt::format("runs: {}/builtin, {}/scratch; per-epoch table: {}/compare.csv\n", dir,
+                           dir, dir);
+  print_notes(result.builtin.notes);
+  print_notes(result.scratch.notes);
+  return result.pass() ? 0 : 1;
+}
+
+int predict_command(int argc, const char* const* argv) {
+  cxxopts::Options options("lstm-lab predict",
+                           "Roll a trained model forward past the end of its data.");
+  options.add_options()
+      ("checkpoint", "a run directory written by train", cxxopts::value<std::string>())
+      ("steps", "steps to forecast", cxxopts::value<int64_t>()->default_value("100"));
+  add_common_flags(options);
+  cxxopts::ParseResult f;
+  if (parse_common(options, argc, argv, f)) return 0;
+  if (!f.count("checkpoint")) throw std::invalid_argument("--checkpoint DIR is required");
+  const auto forecast =
+      run_forecast(f["checkpoint"].as<std::string>(), f["steps"].as<int64_t>(), std::cout);
+  std::cout << "forecast: " << forecast.csv_path << "\n" << forecast.note << "\n";
+  return 0;
+}
+
+}  // namespace lstmlab

@@ -1,0 +1,135 @@
+#include "app/compare.h"
+
+#include "app/plots.h"
+#include "models/builtin_lstm.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <ostream>
+
+namespace lstmlab {
+namespace {
+
+double median_seconds(const std::vector<EpochMetrics>& history) {
+  std::vector<double> s;
+  for (const auto& m : history) s.push_back(m.train_seconds);
+  if (s.empty()) return 0;
+  std::nth_element(s.begin(), s.begin() + static_cast<long>(s.size() / 2), s.end());
+  return s[s.size() / 2];
+}
+
+}  // namespace
+
+double compare_tolerance(const std::string& dtype) { return dtype == "float64" ? 1e-9 : 1e-3; }
+
+CompareResult run_compare(const RunConfig& config, const std::string& out_dir, bool quiet,
+                          std::ostream& log) {
+  RunConfig builtin_config = config;
+  builtin_config.model.kind = LayerKind::Builtin;
+  RunConfig scratch_config = config;
+  scratch_config.model.kind = LayerKind::Scratch;
+  validate(builtin_config);
+  auto data = make_dataset(config);
+
+  // The built-in model draws first, as the seed's Python would; the scratch model then takes its
+  // weights through the map. bias_hh is held at zero so both train one bias per gate.
+  torch::manual_seed(config.train.seed);
+  auto builtin = make_model(builtin_config, *data);
+  dynamic_cast<BuiltinLSTMImpl&>(builtin->recurrent()).hold_recurrent_bias_at_zero();
+  auto scratch = make_model(scratch_config, *data);
+  scratch->recurrent().set_weights(builtin->recurrent().get_weights());
+  {
+    torch::NoGradGuard no_grad;
+    auto from = builtin->named_parameters();
+    for (auto& item : scratch->named_parameters()) {
+      if (item.key().rfind("head.", 0) == 0) item.value().copy_(from[item.key()]);
+    }
+  }
+
+  CompareResult result;
+  result.tolerance = compare_tolerance(config.train.dtype);
+  RunRequest request;
+  request.quiet = quiet;
+  request.config = builtin_config;
+  request.run_dir = out_dir + "/builtin";
+  request.model = builtin;
+  request.label = "builtin: ";
+  result.builtin = train_run(request, log);
+  if (result.builtin.stopped) return result;
+  request.config = scratch_config;
+  request.run_dir = out_dir + "/scratch";
+  request.model = scratch;
+  request.label = "scratch: ";
+  result.scratch = train_run(request, log);
+  if (result.scratch.stopped) return result;
+
+  std::ofstream csv(out_dir + "/compare.csv");
+  csv << "epoch,builtin_train_loss,scratch_train_loss,rel_diff,builtin_val_loss,scratch_val_loss\n";
+  const auto& hb = result.builtin.history;
+  const auto& hs = result.scratch.history;
+  for (size_t i = 0; i < std::min(hb.size(), hs.size()); ++i) {
+    const double scale = std::max(std::abs(hb[i].train_loss), 1e-300);
+    const double rel = std::abs(hs[i].train_loss - hb[i].train_loss) / scale;
+    if (!(rel <= result.max_rel_diff)) {  // NaN counts as the worst
+      result.max_rel_diff = std::isnan(rel) ? std::numeric_limits<double>::infinity() : rel;
+      result.worst_epoch = hb[i].epoch;
+    }
+    csv << fmt::format("{},{:.17g},{:.17g},{:.3e},{:.17g},{:.17g}\n", hb[i].epoch,
+                       hb[i].train_loss, hs[i].train_loss, rel, hb[i].val_loss, hs[i].val_loss);
+  }
+  csv.close();
+  result.builtin_epoch_seconds = median_seconds(hb);
+  result.scratch_epoch_seconds = median_seconds(hs);
+
+  PlotSpec plot{out_dir + "/loss.png", out_dir + "/loss.gp",
+                "train loss per epoch: built-in vs scratch", "epoch", config.train.loss, true, {}};
+  plot.series.push_back({out_dir + "/compare.csv", 1, 2, "builtin", "lines lw 4"});
+  plot.series.push_back({out_dir + "/compare.csv", 1, 3, "scratch", "lines lw 1.5 dt 2"});
+  result.scratch.notes.push_back(draw_plot(plot));
+  return result;
+}
+
+void print_compare(const CompareResult& r, const RunConfig& config, std::ostream& out) {
+  const auto& hb = r.builtin.history;
+  const auto& hs = r.scratch.history;
+  out << fmt::format("\n{:>6} {:>16} {:>16} {:>10}\n", "epoch", "builtin loss", "scratch loss",
+                     "rel diff");
+  const size_t n = std::min(hb.size(), hs.size());
+  for (size_t i = 0; i < n; ++i) {
+    // Every epoch of a short run; the first, every tenth and the last of a long one.
+    if (n > 20 && i != 0 && (i + 1) % 10 != 0 && i + 1 != n) continue;
+    const double rel = std::abs(hs[i].train_loss - hb[i].train_loss) /
+                       std::max(std::abs(hb[i].train_loss), 1e-300);
+    out << fmt::format("{:>6} {:>16.9g} {:>16.9g} {:>10.2e}\n", hb[i].epoch, hb[i].train_loss,
+                       hs[i].train_loss, rel);
+  }
+  out << fmt::format("\nlargest per-epoch train-loss difference: {:.3e} relative{}; "
+                     "tolerance for {} {:.0e}: {}\n",
+                     r.max_rel_diff, r.worst_epoch > 0 ? fmt::format(" (epoch {})", r.worst_epoch) : std::string(), config.train.dtype, r.tolerance,
+                     r.pass() ? "agree" : "DIVERGED");
+  const auto split = to_string(r.builtin.held_out);
+  out << fmt::format("\n{:<28} {:>14} {:>14}\n", "", "builtin", "scratch");
+  if (!hb.empty() && !hs.empty()) {
+    out << fmt::format("{:<28} {:>14.6g} {:>14.6g}\n", "final train loss", hb.back().train_loss,
+                       hs.back().train_loss);
+    out << fmt::format("{:<28} {:>14.6g} {:>14.6g}\n", "final validation RMSE", hb.back().val_rmse,
+                       hs.back().val_rmse);
+  }
+  out << fmt::format("{:<28} {:>14.6g} {:>14.6g}\n", split + " RMSE", r.builtin.evaluation.rmse,
+                     r.scratch.evaluation.rmse);
+  out << fmt::format("{:<28} {:>14.6g} {:>14.6g}\n", split + " MAE", r.builtin.evaluation.mae,
+                     r.scratch.evaluation.mae);
+  out << fmt::format("{:<28} {:>13.4f}s {:>13.4f}s\n", "train time per epoch (median)",
+                     r.builtin_epoch_seconds, r.scratch_epoch_seconds);
+  if (r.scratch_epoch_seconds > 0) {
+    out << fmt::format("speed: scratch ({} backward) is {:.2f}x the built-in\n",
+                       to_string(config.model.backward),
+                       r.builtin_epoch_seconds / r.scratch_epoch_seconds);
+  }
+}
+
+}  // namespace lstmlab

@@ -1,0 +1,34 @@
+#pragma once
+// `lstm-lab compare`: both layers from identical initial weights (copied through the weight map)
+// on identical batches; per-epoch losses side by side, their largest difference, final metrics and
+// the speed of each.
+
+#include "app/train_run.h"
+
+#include <iosfwd>
+#include <string>
+
+namespace lstmlab {
+
+struct CompareResult {
+  RunResult builtin, scratch;
+  double max_rel_diff = 0;  ///< over epochs, |scratch - builtin| / |builtin| of the train loss
+  int64_t worst_epoch = 0;
+  double tolerance = 0;
+  double builtin_epoch_seconds = 0;  ///< median train seconds per epoch
+  double scratch_epoch_seconds = 0;
+  bool pass() const { return max_rel_diff <= tolerance; }
+};
+
+/// The trajectory tolerance: float64 agrees to rounding that grows slowly over the epochs; float32
+/// rounding (~6e-8 per operation) compounds through Adam's steps.
+double compare_tolerance(const std::string& dtype);
+
+/// `config.model.kind` is ignored: both are trained. Writes out_dir/{builtin,scratch}/ (each a full
+/// run directory), out_dir/compare.csv and out_dir/loss.png.
+CompareResult run_compare(const RunConfig& config, const std::string& out_dir, bool quiet,
+                          std::ostream& log);
+
+void print_compare(const CompareResult& result, const RunConfig& config, std::ostream& out);
+
+}  // namespace lstmlab

@@ -1,0 +1,22 @@
+#pragma once
+// `lstm-lab predict`: a trained run rolled forward past the end of its data, each prediction fed
+// back as the newest input (autoregressive), written to forecast.csv and drawn.
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace lstmlab {
+
+struct Forecast {
+  std::vector<double> x, prediction, truth;  ///< truth: the noiseless sine at x
+  std::string csv_path;
+  std::string note;  ///< where the plot is, or how to get one
+  double rmse = 0;   ///< prediction against truth
+};
+
+/// Loads `run_dir`'s config.json and checkpoint.pt. Throws std::runtime_error naming the file when
+/// either is missing or unreadable.
+Forecast run_forecast(const std::string& run_dir, int64_t steps, std::ostream& log);
+
+}  // namespace lstmlab

@@ -1,0 +1,121 @@
+#include "app/run_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+
+namespace lstmlab {
+
+using nlohmann::json;
+
+const char* task_names() { return "sine"; }
+
+void validate(const RunConfig& c) {
+  auto positive = [](int64_t v, const char* flag) {
+    if (v <= 0) throw std::invalid_argument(std::string(flag) + " must be positive, got " + std::to_string(v));
+  };
+  if (c.task != "sine") {
+    throw std::invalid_argument("--task '" + c.task + "' is not a task (allowed: " + task_names() + ")");
+  }
+  check_options(c.sine);
+  positive(c.model.hidden, "--hidden");
+  positive(c.model.layers, "--layers");
+  positive(c.train.epochs, "--epochs");
+  if (c.model.dropout < 0 || c.model.dropout >= 1) {
+    throw std::invalid_argument("--dropout must be in [0, 1), got " + std::to_string(c.model.dropout));
+  }
+  if (c.model.kind == LayerKind::Builtin && c.model.activation == Activation::Relu) {
+    throw std::invalid_argument(
+        "--activation relu needs --model scratch: torch::nn::LSTM's cell is fixed to tanh");
+  }
+  if (c.train.loss != "mse" && c.train.loss != "mae") {
+    throw std::invalid_argument("--loss '" + c.train.loss + "' is not a loss (allowed: mse, mae)");
+  }
+  if (c.train.optimizer != "adam" && c.train.optimizer != "sgd") {
+    throw std::invalid_argument("--optimizer '" + c.train.optimizer +
+                                "' is not an optimizer (allowed: adam, sgd)");
+  }
+  if (!(c.train.lr > 0)) throw std::invalid_argument("--lr must be positive, got " + std::to_string(c.train.lr));
+  if (c.train.batch_size < 0) {
+    throw std::invalid_argument("--batch-size must be 0 (whole split) or positive, got " +
+                                std::to_string(c.train.batch_size));
+  }
+  if (c.train.clip < 0) throw std::invalid_argument("--clip must be 0 (off) or positive");
+  if (c.train.dtype != "float32" && c.train.dtype != "float64") {
+    throw std::invalid_argument("--dtype '" + c.train.dtype + "' is not supported (allowed: float32, float64)");
+  }
+}
+
+json to_json(const RunConfig& c) {
+  return {
+      {"task", c.task},
+      {"sine",
+       {{"points", c.sine.points}, {"x_start", c.sine.x_start}, {"x_end", c.sine.x_end},
+        {"seq_len", c.sine.seq_len}, {"noise", c.sine.noise}, {"noise_seed", c.sine.noise_seed},
+        {"test_fraction", c.sine.test_fraction}}},
+      {"model",
+       {{"kind", to_string(c.model.kind)}, {"hidden", c.model.hidden}, {"layers", c.model.layers},
+        {"dropout", c.model.dropout}, {"activation", to_string(c.model.activation)},
+        {"init", to_string(c.model.init)}, {"scratch_backward", to_string(c.model.backward)}}},
+      {"train",
+       {{"loss", c.train.loss}, {"optimizer", c.train.optimizer}, {"lr", c.train.lr},
+        {"epochs", c.train.epochs}, {"batch_size", c.train.batch_size},
+        {"shuffle", c.train.shuffle}, {"clip", c.train.clip}, {"seed", c.train.seed},
+        {"device", c.train.device}, {"dtype", c.train.dtype}}},
+  };
+}
+
+RunConfig run_config_from_json(const json& j, const std::string& where) {
+  RunConfig c;
+  try {
+    c.task = j.at("task").get<std::string>();
+    const auto& s = j.at("sine");
+    c.sine.points = s.at("points");
+    c.sine.x_start = s.at("x_start");
+    c.sine.x_end = s.at("x_end");
+    c.sine.seq_len = s.at("seq_len");
+    c.sine.noise = s.at("noise");
+    c.sine.noise_seed = s.at("noise_seed");
+    c.sine.test_fraction = s.at("test_fraction");
+    const auto& m = j.at("model");
+    c.model.kind = parse_layer_kind(m.at("kind"));
+    c.model.hidden = m.at("hidden");
+    c.model.layers = m.at("layers");
+    c.model.dropout = m.at("dropout");
+    c.model.activation = parse_activation(m.at("activation"));
+    c.model.init = parse_init(m.at("init"));
+    c.model.backward = parse_scratch_backward(m.at("scratch_backward"));
+    const auto& t = j.at("train");
+    c.train.loss = t.at("loss");
+    c.train.optimizer = t.at("optimizer");
+    c.train.lr = t.at("lr");
+    c.train.epochs = t.at("epochs");
+    c.train.batch_size = t.at("batch_size");
+    c.train.shuffle = t.at("shuffle");
+    c.train.clip = t.at("clip");
+    c.train.seed = t.at("seed");
+    c.train.device = t.at("device");
+    c.train.dtype = t.at("dtype");
+  } catch (const json::exception& e) {
+    throw std::runtime_error(where + ": not a run configuration lstm-lab can read: " + e.what());
+  }
+  return c;
+}
+
+std::unique_ptr<Dataset> make_dataset(const RunConfig& config) {
+  validate(config);
+  return std::make_unique<SineWaves>(config.sine);
+}
+
+SequenceModelPtr make_model(const RunConfig& config, const Dataset& data) {
+  const auto options = RecurrentOptions(data.input_size(), config.model.hidden)
+                           .num_layers(config.model.layers)
+                           .batch_first(true)
+                           .dropout(config.model.dropout)
+                           .activation(config.model.activation)
+                           .init(config.model.init);
+  auto rnn = make_recurrent_layer(config.model.kind, options, config.model.backward);
+  return std::make_shared<SequenceRegressorImpl>(rnn, data.target_size());
+}
+
+}  // namespace lstmlab

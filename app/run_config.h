@@ -1,0 +1,60 @@
+#pragma once
+// Every setting of a training run, as the flags set it and as config.json records it, and the
+// task table that turns a config into data and a model.
+
+#include "data/dataset.h"
+#include "data/sine_waves.h"
+#include "models/layer_factory.h"
+#include "models/sequence_regressor.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <memory>
+#include <string>
+
+namespace lstmlab {
+
+struct ModelConfig {
+  LayerKind kind = LayerKind::Scratch;
+  int64_t hidden = 64;  ///< seed 002's LSTMPredictor
+  int64_t layers = 1;
+  double dropout = 0.0;
+  Activation activation = Activation::Tanh;
+  InitScheme init = InitScheme::Torch;
+  ScratchBackward backward = ScratchBackward::Fused;
+};
+
+struct TrainConfig {
+  std::string loss = "mse";       ///< mse, mae
+  std::string optimizer = "adam"; ///< adam (PyTorch semantics), sgd
+  double lr = 0.01;
+  int64_t epochs = 100;
+  int64_t batch_size = 0;         ///< 0: the whole split in one batch (seed 002)
+  bool shuffle = false;
+  double clip = 0.0;              ///< max gradient norm; 0: no clipping
+  uint64_t seed = 42;
+  std::string device = "cpu";
+  std::string dtype = "float32";
+};
+
+struct RunConfig {
+  std::string task = "sine";
+  SineOptions sine;
+  ModelConfig model;
+  TrainConfig train;
+};
+
+/// Throws std::invalid_argument, one line naming the flag and what is allowed.
+void validate(const RunConfig& config);
+
+nlohmann::json to_json(const RunConfig& config);
+/// `where` (a file) is named in errors.
+RunConfig run_config_from_json(const nlohmann::json& j, const std::string& where);
+
+/// The tasks lstm-lab knows, for messages: "sine".
+const char* task_names();
+std::unique_ptr<Dataset> make_dataset(const RunConfig& config);
+/// Draws the initial weights from the global generator: seed it first.
+SequenceModelPtr make_model(const RunConfig& config, const Dataset& data);
+
+}  // namespace lstmlab

@@ -1,0 +1,25 @@
+#include "models/layer_factory.h"
+
+#include "models/builtin_lstm.h"
+
+#include <stdexcept>
+
+namespace lstmlab {
+
+std::string to_string(LayerKind kind) { return kind == LayerKind::Scratch ? "scratch" : "builtin"; }
+
+LayerKind parse_layer_kind(const std::string& text) {
+  if (text == "scratch") return LayerKind::Scratch;
+  if (text == "builtin") return LayerKind::Builtin;
+  throw std::invalid_argument("--model '" + text + "' is not a model (allowed: scratch, builtin)");
+}
+
+RecurrentLayerPtr make_recurrent_layer(LayerKind kind, const RecurrentOptions& options,
+                                       ScratchBackward backward) {
+  if (kind == LayerKind::Builtin) return std::make_shared<BuiltinLSTMImpl>(options);
+  auto layer = std::make_shared<LSTMScratchImpl>(options);
+  layer->set_backward_mode(backward);
+  return layer;
+}
+
+}  // namespace lstmlab

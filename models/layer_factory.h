@@ -1,0 +1,20 @@
+#pragma once
+// Building a recurrent layer chosen at run time ("scratch" or "builtin").
+
+#include "models/lstm_scratch.h"
+#include "models/recurrent_layer.h"
+
+#include <string>
+
+namespace lstmlab {
+
+enum class LayerKind { Scratch, Builtin };
+std::string to_string(LayerKind kind);
+/// "scratch" or "builtin"; throws std::invalid_argument naming the choices.
+LayerKind parse_layer_kind(const std::string& text);
+
+/// The scratch layer gets `backward`; the built-in one ignores it.
+RecurrentLayerPtr make_recurrent_layer(LayerKind kind, const RecurrentOptions& options,
+                                       ScratchBackward backward = ScratchBackward::Fused);
+
+}  // namespace lstmlab

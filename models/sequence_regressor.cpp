@@ -1,0 +1,27 @@
+#include "models/sequence_regressor.h"
+
+#include <c10/util/Exception.h>
+
+namespace lstmlab {
+
+SequenceRegressorImpl::SequenceRegressorImpl(RecurrentLayerPtr rnn_layer, int64_t output_size)
+    : SequenceModelImpl("SequenceRegressor") {
+  TORCH_CHECK(rnn_layer != nullptr, "SequenceRegressor: no recurrent layer given");
+  TORCH_CHECK(rnn_layer->options().batch_first(),
+              "SequenceRegressor: the recurrent layer must be batch_first");
+  TORCH_CHECK(output_size > 0, "SequenceRegressor: output_size must be positive, got ", output_size);
+  rnn = register_module("rnn", std::move(rnn_layer));
+  head = register_module(
+      "head", torch::nn::Linear(rnn->options().hidden_size(), output_size));
+}
+
+torch::Tensor SequenceRegressorImpl::forward(const torch::Tensor& input) {
+  const auto out = rnn->forward(input).output;  // [B, T, H]
+  return head->forward(out.select(1, -1));       // the last step: [B, H] -> [B, K]
+}
+
+void SequenceRegressorImpl::pretty_print(std::ostream& stream) const {
+  stream << "lstmlab::SequenceRegressor";
+}
+
+}  // namespace lstmlab
