@@ -163,7 +163,7 @@ int compare_command(int argc, const char* const* argv) {
   const auto dir =
       f.count("out") ? f["out"].as<std::string>() : default_run_dir("compare-" + config.task);
   install_interrupt_handler();
-  const auto result = run_compare(config, dir, f.count("quiet") > 0, std::cout);
+  const auto result = run_compare(config, dir, f.count("quiet") > 0, f.count("no-plots") == 0, std::cout);
   if (result.builtin.stopped || result.scratch.stopped) {
     std::cout << "stopped: each model's checkpoint is in its run directory under " << dir << "\n";
     return 130;

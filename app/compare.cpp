@@ -27,7 +27,7 @@ double median_seconds(const std::vector<EpochMetrics>& history) {
 double compare_tolerance(const std::string& dtype) { return dtype == "float64" ? 1e-9 : 1e-3; }
 
 CompareResult run_compare(const RunConfig& config, const std::string& out_dir, bool quiet,
-                          std::ostream& log) {
+                          bool plots, std::ostream& log) {
   RunConfig builtin_config = config;
   builtin_config.model.kind = LayerKind::Builtin;
   RunConfig scratch_config = config;
@@ -54,6 +54,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
   result.tolerance = compare_tolerance(config.train.dtype);
   RunRequest request;
   request.quiet = quiet;
+  request.plots = plots;
   request.config = builtin_config;
   request.run_dir = out_dir + "/builtin";
   request.model = builtin;
@@ -85,6 +86,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
   result.builtin_epoch_seconds = median_seconds(hb);
   result.scratch_epoch_seconds = median_seconds(hs);
 
+  if (!plots) return result;
   PlotSpec plot{out_dir + "/loss.png", out_dir + "/loss.gp",
                 "train loss per epoch: built-in vs scratch", "epoch", config.train.loss, true, {}};
   plot.series.push_back({out_dir + "/compare.csv", 1, 2, "builtin", "lines lw 4"});

@@ -27,7 +27,7 @@ double compare_tolerance(const std::string& dtype);
 /// `config.model.kind` is ignored: both are trained. Writes out_dir/{builtin,scratch}/ (each a full
 /// run directory), out_dir/compare.csv and out_dir/loss.png.
 CompareResult run_compare(const RunConfig& config, const std::string& out_dir, bool quiet,
-                          std::ostream& log);
+                          bool plots, std::ostream& log);
 
 void print_compare(const CompareResult& result, const RunConfig& config, std::ostream& out);
 

@@ -22,6 +22,7 @@ const std::map<std::string, Command>& commands() {
       {"trace", {lstmlab::trace_command, "print every gate of every step of a small LSTM"}},
       {"train", {lstmlab::train_command, "train one model on a task (--model scratch|builtin)"}},
       {"compare", {lstmlab::compare_command, "train both layers from the same weights; compare loss and speed"}},
+      {"bench", {lstmlab::bench_command, "time built-in, scratch autograd and fused scratch layers"}},
       {"predict", {lstmlab::predict_command, "roll a trained run forward: forecast.csv and a plot"}},
   };
   return table;

@@ -66,8 +66,8 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
     PlotSpec pred{dir + "/predictions.png", dir + "/predictions.gp",
                   fmt::format("predictions on the {} split", to_string(result.held_out)),
                   "window", "value", false, {}};
-    pred.series.push_back({dir + "/predictions.csv", 1, 2, "truth"});
-    pred.series.push_back({dir + "/predictions.csv", 1, 3, "prediction"});
+    pred.series.push_back({dir + "/predictions.csv", 1, 2, "truth", "lines lw 4"});
+    pred.series.push_back({dir + "/predictions.csv", 1, 3, "prediction", "lines lw 1.5 dt 2"});
     result.notes.push_back(draw_plot(pred));
   }
   return result;

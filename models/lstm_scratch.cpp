@@ -1,6 +1,7 @@
 #include "models/lstm_scratch.h"
 
 #include "models/input_checks.h"
+#include "models/lstm_fused.h"
 #include "models/weight_init.h"
 #include "models/weight_layout.h"
 
@@ -135,8 +136,12 @@ RecurrentOutput LSTMScratchImpl::forward(const torch::Tensor& input,
   std::vector<torch::Tensor> h_n, c_n;
   torch::Tensor x = in.x;
   for (int64_t k = 0; k < L; ++k) {
+    const auto w = layer(k);
     auto [out, h_T, c_T] =
-        lstm_layer_autograd(x, initial.h[k], initial.c[k], layer(k), options_.activation());
+        backward_mode_ == ScratchBackward::Fused
+            ? lstm_layer_fused(x, initial.h[k], initial.c[k], w.W_x, w.W_h, w.b,
+                               options_.activation())
+            : lstm_layer_autograd(x, initial.h[k], initial.c[k], w, options_.activation());
     h_n.push_back(h_T);
     c_n.push_back(c_T);
     if (k + 1 < L && options_.dropout() > 0.0) {

@@ -40,8 +40,8 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> lstm_layer_autograd(
     const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
     const LayerWeights& w, Activation act);
 
-/// How the scratch layer's backward is computed: by autograd through the plain loop (for teaching
-/// and checking), or by the hand-derived backward through time (lstm_fused.h).
+/// How the scratch layer's backward is computed: by the hand-derived backward through time
+/// (lstm_fused.h; the default), or by autograd through the plain loop (for teaching and checking).
 enum class ScratchBackward { Autograd, Fused };
 std::string to_string(ScratchBackward mode);
 /// "autograd" or "fused"; throws std::invalid_argument naming the choices.
@@ -97,7 +97,7 @@ class LSTMScratchImpl : public RecurrentLayerImpl {
   }
 
   RecurrentOptions options_;
-  ScratchBackward backward_mode_ = ScratchBackward::Autograd;
+  ScratchBackward backward_mode_ = ScratchBackward::Fused;
   std::vector<torch::Tensor> W_x_, W_h_, b_;
 };
 TORCH_MODULE(LSTMScratch);

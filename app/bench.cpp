@@ -1,0 +1,173 @@
+#include "app/bench.h"
+
+#include "app/device.h"
+#include "models/layer_factory.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <sstream>
+
+namespace lstmlab {
+namespace {
+
+void sync(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+// Wall-clock seconds of `fn`, synchronised with the device before and after.
+Timing time_it(const std::function<void()>& fn, const torch::Device& device, int64_t warmup,
+               int64_t repeats) {
+  for (int64_t i = 0; i < warmup; ++i) fn();
+  std::vector<double> seconds;
+  for (int64_t i = 0; i < repeats; ++i) {
+    sync(device);
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    sync(device);
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return {seconds[seconds.size() / 2], seconds.front(), seconds.back()};
+}
+
+double measure_matmul_gflops(const torch::Device& device, torch::ScalarType dtype) {
+  const int64_t n = 2048;
+  const auto opts = torch::TensorOptions().device(device).dtype(dtype);
+  const auto a = torch::randn({n, n}, opts);
+  const auto b = torch::randn({n, n}, opts);
+  auto c = torch::empty({n, n}, opts);
+  const auto t = time_it([&] { torch::mm_out(c, a, b); }, device, 1, 5);
+  return 2.0 * static_cast<double>(n * n * n) / t.median / 1e9;
+}
+
+}  // namespace
+
+std::vector<BenchSize> default_bench_sizes() {
+  return {{"seed002", 950, 50, 1, 64},
+          {"d2l", 1024, 32, 28, 32},
+          {"mid", 64, 50, 64, 256},
+          {"fastrnns", 64, 100, 512, 512}};
+}
+
+BenchSize parse_bench_size(const std::string& text) {
+  std::vector<int64_t> v;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      v.push_back(std::stoll(item));
+    } catch (const std::exception&) {
+      v.push_back(0);
+    }
+  }
+  if (v.size() != 4 || std::any_of(v.begin(), v.end(), [](int64_t x) { return x <= 0; })) {
+    throw std::invalid_argument("--size '" + text + "' must be four positive integers B,T,I,H");
+  }
+  return {"custom", v[0], v[1], v[2], v[3]};
+}
+
+double gate_flops_forward(const BenchSize& s, int64_t layers) {
+  const double G = 4.0 * static_cast<double>(s.H);
+  const double rows = static_cast<double>(s.T * s.B);
+  double flops = 2.0 * rows * static_cast<double>(s.I + s.H) * G;
+  flops += static_cast<double>(layers - 1) * 2.0 * rows * static_cast<double>(2 * s.H) * G;
+  return flops;
+}
+
+BenchReport run_bench(const BenchOptions& o) {
+  BenchReport report;
+  report.runtime = describe_runtime(o.device);
+  report.repeats = o.repeats;
+  report.matmul_gflops = measure_matmul_gflops(o.device, o.dtype);
+  torch::manual_seed(0);
+  for (const auto& s : o.sizes) {
+    const auto opts = torch::TensorOptions().device(o.device).dtype(o.dtype);
+    const auto x = torch::randn({s.T, s.B, s.I}, opts);
+    const auto grad_out = torch::randn({s.T, s.B, s.H}, opts);
+    const double f_fwd = gate_flops_forward(s, o.layers);
+    for (const auto& variant : o.variants) {
+      const auto options = RecurrentOptions(s.I, s.H).num_layers(o.layers);
+      RecurrentLayerPtr layer =
+          variant == "builtin"
+              ? make_recurrent_layer(LayerKind::Builtin, options)
+              : make_recurrent_layer(LayerKind::Scratch, options,
+                                     variant == "scratch-fused" ? ScratchBackward::Fused
+                                                                : ScratchBackward::Autograd);
+      layer->to(o.device, o.dtype);
+      BenchRow row{s, variant, {}, {}, 0, 0, 0, 0};
+      row.forward = time_it(
+          [&] {
+            torch::NoGradGuard no_grad;
+            layer->forward(x);
+          },
+          o.device, o.warmup, o.repeats);
+      const auto xg = x.clone().requires_grad_(true);
+      row.forward_backward = time_it(
+          [&] {
+            layer->zero_grad();
+            layer->forward(xg).output.backward(grad_out);
+          },
+          o.device, o.warmup, o.repeats);
+      row.gflop_forward = f_fwd / 1e9;
+      row.gflop_forward_backward = 3.0 * f_fwd / 1e9;
+      row.pct_forward = 100.0 * row.gflop_forward / row.forward.median / report.matmul_gflops;
+      row.pct_forward_backward =
+          100.0 * row.gflop_forward_backward / row.forward_backward.median / report.matmul_gflops;
+      report.rows.push_back(row);
+    }
+  }
+  return report;
+}
+
+void print_bench(const BenchReport& r, std::ostream& out) {
+  out << fmt::format("bench ({}); median of {} after warm-up, [min - max] in ms\n", r.runtime,
+                     r.repeats);
+  out << fmt::format("matrix-product rate (2048x2048 mm): {:.1f} GFLOP/s\n\n", r.matmul_gflops);
+  out << fmt::format("{:<22} {:<17} {:>28} {:>6} {:>28} {:>6} {:>8}\n", "size (B,T,I,H)",
+                     "layer", "forward ms", "% mm", "forward+backward ms", "% mm", "builtin/x");
+  for (const auto& row : r.rows) {
+    const BenchRow* builtin = nullptr;
+    for (const auto& other : r.rows) {
+      if (other.size.name == row.size.name && other.variant == "builtin") builtin = &other;
+    }
+    const auto size = fmt::format("{} {},{},{},{}", row.size.name, row.size.B, row.size.T,
+                                  row.size.I, row.size.H);
+    auto cell = [](const Timing& t) {
+      return fmt::format("{:9.2f} [{:.2f} - {:.2f}]", t.median * 1e3, t.min * 1e3, t.max * 1e3);
+    };
+    const double ratio =
+        builtin ? builtin->forward_backward.median / row.forward_backward.median : 0.0;
+    out << fmt::format("{:<22} {:<17} {:>28} {:>5.1f}% {:>28} {:>5.1f}% {:>7.2f}x\n", size,
+                       row.variant, cell(row.forward), row.pct_forward,
+                       cell(row.forward_backward), row.pct_forward_backward, ratio);
+  }
+  out << "\nbuiltin/x: built-in forward+backward time / this layer's (above 1: faster than built-in)\n";
+}
+
+nlohmann::json bench_json(const BenchReport& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : r.rows) {
+    auto timing = [](const Timing& t) {
+      return nlohmann::json{{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}};
+    };
+    rows.push_back({{"size", row.size.name},
+                    {"B", row.size.B}, {"T", row.size.T}, {"I", row.size.I}, {"H", row.size.H},
+                    {"variant", row.variant},
+                    {"forward", timing(row.forward)},
+                    {"forward_backward", timing(row.forward_backward)},
+                    {"gflop_forward", row.gflop_forward},
+                    {"gflop_forward_backward", row.gflop_forward_backward},
+                    {"pct_of_matmul_forward", row.pct_forward},
+                    {"pct_of_matmul_forward_backward", row.pct_forward_backward}});
+  }
+  return {{"runtime", r.runtime}, {"matmul_gflops", r.matmul_gflops},
+          {"repeats", r.repeats}, {"rows", rows}};
+}
+
+}  // namespace lstmlab

@@ -1,0 +1,64 @@
+#pragma once
+// `lstm-lab bench`: forward and forward+backward time of the built-in layer, the scratch layer
+// with autograd and the scratch layer with its hand-derived backward (fused), at named sizes, in
+// one process, next to the machine's measured matrix-product rate.
+
+#include <nlohmann/json_fwd.hpp>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace lstmlab {
+
+struct BenchSize {
+  std::string name;
+  int64_t B, T, I, H;
+};
+
+/// seed002 (950, 50, 1, 64), d2l (1024, 32, 28, 32), mid (64, 50, 64, 256),
+/// fastrnns (64, 100, 512, 512).
+std::vector<BenchSize> default_bench_sizes();
+/// "B,T,I,H" -> a size named "custom"; throws std::invalid_argument naming --size.
+BenchSize parse_bench_size(const std::string& text);
+
+struct BenchOptions {
+  std::vector<BenchSize> sizes = default_bench_sizes();
+  int64_t repeats = 5;
+  int64_t warmup = 1;
+  int64_t layers = 1;
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kFloat;
+  std::vector<std::string> variants = {"builtin", "scratch-autograd", "scratch-fused"};
+};
+
+struct Timing {
+  double median = 0, min = 0, max = 0;  ///< seconds
+};
+
+struct BenchRow {
+  BenchSize size;
+  std::string variant;
+  Timing forward, forward_backward;
+  double gflop_forward = 0, gflop_forward_backward = 0;  ///< work of the gate products
+  double pct_forward = 0, pct_forward_backward = 0;      ///< achieved rate / matmul rate, in %
+};
+
+struct BenchReport {
+  std::string runtime;
+  double matmul_gflops = 0;  ///< measured on a large square product in the same dtype
+  int64_t repeats = 0;
+  std::vector<BenchRow> rows;
+};
+
+/// FLOPs of the four-gate products of one layer: forward 2*T*B*(I+H)*4H; the backward does twice
+/// the forward's (a product for the input gradient and one for the weight gradient of each).
+double gate_flops_forward(const BenchSize& s, int64_t layers);
+
+BenchReport run_bench(const BenchOptions& options);
+void print_bench(const BenchReport& report, std::ostream& out);
+nlohmann::json bench_json(const BenchReport& report);
+
+}  // namespace lstmlab

@@ -1,0 +1,70 @@
+#include "app/bench.h"
+#include "app/cli.h"
+#include "app/device.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+namespace lstmlab {
+
+int bench_command(int argc, const char* const* argv) {
+  cxxopts::Options options("lstm-lab bench",
+                           "Time the built-in layer, the scratch layer with autograd and the "
+                           "fused scratch layer, forward and forward+backward, at named sizes.");
+  options.add_options()
+      ("size", "B,T,I,H; repeat for several; replaces the default grid unless --grid",
+       cxxopts::value<std::vector<std::string>>())
+      ("grid", "also run the default grid (seed002, d2l, mid, fastrnns) with --size")
+      ("only", "run only these default sizes (comma-separated names)", cxxopts::value<std::string>())
+      ("repeats", "timed repeats per measurement", cxxopts::value<int64_t>()->default_value("5"))
+      ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
+      ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
+      ("dtype", "float32 or float64", cxxopts::value<std::string>()->default_value("float32"))
+      ("json", "also write the report as JSON to this file ('-': stdout only)",
+       cxxopts::value<std::string>());
+  add_common_flags(options);
+  cxxopts::ParseResult f;
+  if (parse_common(options, argc, argv, f)) return 0;
+
+  BenchOptions bo;
+  bo.device = resolve_device(f["device"].as<std::string>());
+  bo.dtype = parse_dtype(f["dtype"].as<std::string>());
+  bo.repeats = f["repeats"].as<int64_t>();
+  bo.layers = f["layers"].as<int64_t>();
+  if (bo.repeats < 1) throw std::invalid_argument("--repeats must be at least 1");
+  if (bo.layers < 1) throw std::invalid_argument("--layers must be at least 1");
+  if (f.count("only")) {
+    const auto names = "," + f["only"].as<std::string>() + ",";
+    std::vector<BenchSize> chosen;
+    for (const auto& s : default_bench_sizes()) {
+      if (names.find("," + s.name + ",") != std::string::npos) chosen.push_back(s);
+    }
+    if (chosen.empty()) {
+      throw std::invalid_argument("--only names none of seed002, d2l, mid, fastrnns");
+    }
+    bo.sizes = chosen;
+  }
+  if (f.count("size")) {
+    if (!f.count("grid") && !f.count("only")) bo.sizes.clear();
+    for (const auto& s : f["size"].as<std::vector<std::string>>()) {
+      bo.sizes.push_back(parse_bench_size(s));
+    }
+  }
+  const auto report = run_bench(bo);
+  const std::string json_path = f.count("json") ? f["json"].as<std::string>() : "";
+  if (json_path == "-") {
+    std::cout << bench_json(report).dump(2) << std::endl;
+    return 0;
+  }
+  print_bench(report, std::cout);
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    out << bench_json(report).dump(2) << '\n';
+    if (!out) throw std::runtime_error("cannot write '" + json_path + "'");
+  }
+  return 0;
+}
+
+}  // namespace lstmlab
