@@ -53,10 +53,12 @@ json tensor_to_json(const torch::Tensor& t) {
   return rows;
 }
 
+// Leaves must all sit at one depth and every row at a depth must have one length.
 void flatten_json(const json& j, std::vector<double>& values, std::vector<int64_t>& shape,
                   size_t depth, const std::string& name, const std::string& where) {
   if (j.is_number()) {
-    TORCH_CHECK(depth == shape.size(), where, ": '", name, "' is a ragged array");
+    TORCH_CHECK(depth == shape.size(), where, ": '", name,
+                "' is a ragged array (numbers and rows mixed at depth ", depth, ")");
     values.push_back(j.get<double>());
     return;
   }
@@ -64,10 +66,13 @@ void flatten_json(const json& j, std::vector<double>& values, std::vector<int64_
               j.type_name());
   const auto n = static_cast<int64_t>(j.size());
   if (depth == shape.size()) {
+    TORCH_CHECK(values.empty(), where, ": '", name,
+                "' is a ragged array (numbers and rows mixed at depth ", depth, ")");
     shape.push_back(n);
   } else {
-    TORCH_CHECK(shape[depth] == n, where, ": '", name, "' is a ragged array (rows of ",
-                shape[depth], " and ", n, " entries)");
+    TORCH_CHECK(depth < shape.size() && shape[depth] == n, where, ": '", name,
+                "' is a ragged array (rows of ", depth < shape.size() ? shape[depth] : 0, " and ",
+                n, " entries)");
   }
   for (const auto& item : j) flatten_json(item, values, shape, depth + 1, name, where);
 }
@@ -76,7 +81,27 @@ torch::Tensor tensor_from_json(const json& j, const std::string& name, const std
   std::vector<double> values;
   std::vector<int64_t> shape;
   flatten_json(j, values, shape, 0, name, where);
+  int64_t expected = 1;
+  for (auto d : shape) expected *= d;
+  TORCH_CHECK(static_cast<int64_t>(values.size()) == expected, where, ": '", name,
+              "' is a ragged array (", values.size(), " numbers for a shape of ",
+              torch::IntArrayRef(shape), ")");
   return torch::tensor(values, torch::kDouble).reshape(shape);
+}
+
+// Keras spells one variable several ways: "lstm_1/lstm_cell_1/kernel:0" (TF2 Keras 2, with a
+// cell name made unique and a ":0" suffix), "sequential/lstm_1/lstm_cell/kernel" (Keras 3, under
+// the model's name). All become "lstm_1/lstm_cell/kernel"; PyTorch names pass unchanged.
+std::string keras_canonical_name(std::string name) {
+  if (name.size() > 2 && name.compare(name.size() - 2, 2, ":0") == 0) name.resize(name.size() - 2);
+  const auto cell = name.find("/lstm_cell");
+  if (cell == std::string::npos) return name;
+  const auto layer = name.rfind('/', cell == 0 ? 0 : cell - 1);
+  if (layer != std::string::npos && cell > 0) name.erase(0, layer + 1);
+  const auto start = name.find("/lstm_cell") + 10;
+  const auto end = name.find('/', start);
+  if (end != std::string::npos) name.erase(start, end - start);
+  return name;
 }
 
 }  // namespace
@@ -206,13 +231,15 @@ WeightsFile load_weights_json(const std::string& path, int64_t gates) {
       file.cell = value.value("cell", file.cell);
       continue;
     }
-    std::string name = key;
-    if (name.size() > 2 && name.compare(name.size() - 2, 2, ":0") == 0) {
-      name.resize(name.size() - 2);  // Keras 2 variable names end in ":0"
-    }
-    named[name] = tensor_from_json(value, name, path);
+    named[keras_canonical_name(key)] = tensor_from_json(value, key, path);
   }
-  file.naming = named.count("weight_hh_l0") ? WeightNaming::PyTorch : WeightNaming::Keras;
+  // PyTorch names start weight_/bias_; everything else is read as Keras.
+  file.naming = WeightNaming::Keras;
+  for (const auto& item : named) {
+    if (item.first.rfind("weight_", 0) == 0 || item.first.rfind("bias_", 0) == 0) {
+      file.naming = WeightNaming::PyTorch;
+    }
+  }
   file.stack = from_named(named, file.naming, gates, path);
   return file;
 }

@@ -259,6 +259,26 @@ TEST_F(WeightLayout, HandWrittenPythonStyleJsonLoads) {
   std::remove(keras_path.c_str());
 }
 
+TEST_F(WeightLayout, KerasNameVariantsLoadAlike) {
+  // TF2 Keras makes the cell name unique per layer (lstm_cell_1) and Keras 3 puts the model's name
+  // in front; both must read as the plain names.
+  const auto path = temp_path("keras_variants.json");
+  write_file(path, R"({
+    "sequential/lstm/lstm_cell/kernel": [[1, 3, 5, 7]],
+    "sequential/lstm/lstm_cell/recurrent_kernel": [[0.1, 0.2, 0.3, -0.4]],
+    "sequential/lstm/lstm_cell/bias": [0, 1, 0, 0],
+    "lstm_1/lstm_cell_1/kernel:0": [[0.5, 0.5, 0.5, 0.5]],
+    "lstm_1/lstm_cell_1/recurrent_kernel:0": [[1, 2, 3, 4]],
+    "lstm_1/lstm_cell_1/bias:0": [0, 1, 0, 2]
+  })");
+  const auto k = lstmlab::load_weights_json(path);
+  EXPECT_EQ(k.naming, WeightNaming::Keras);
+  ASSERT_EQ(k.stack.size(), 2u);
+  EXPECT_TRUE(torch::equal(k.stack[0].W_x, torch::tensor({{1.0, 3.0, 5.0, 7.0}}, torch::kDouble)));
+  EXPECT_TRUE(torch::equal(k.stack[1].b, torch::tensor({0.0, 1.0, 0.0, 2.0}, torch::kDouble)));
+  std::remove(path.c_str());
+}
+
 TEST_F(WeightLayout, BadFilesNameTheFileAndTheProblem) {
   // A valid one-unit PyTorch file, then one defect at a time.
   const std::string ih = R"("weight_ih_l0": [[1], [2], [3], [4]])";
@@ -332,7 +352,7 @@ std::string load_message(const std::string& path, const std::string& text) {
   return message;
 }
 
-TEST_F(WeightLayout, DISABLED_RaggedArrayWithLeadingNumberNamesTheFile) {
+TEST_F(WeightLayout, RaggedArrayWithLeadingNumberNamesTheFile) {
   const std::string rest = R"("weight_hh_l0": [[1], [2], [3], [4]],
                               "bias_ih_l0": [1, 2, 3, 4], "bias_hh_l0": [0, 0, 0, 0]})";
   const auto path = temp_path("ragged_leading_number.json");
@@ -342,7 +362,7 @@ TEST_F(WeightLayout, DISABLED_RaggedArrayWithLeadingNumberNamesTheFile) {
                   {path, "weight_ih_l0", "ragged"});
 }
 
-TEST_F(WeightLayout, DISABLED_MissingRecurrentWeightOfAPyTorchFileIsNamed) {
+TEST_F(WeightLayout, MissingRecurrentWeightOfAPyTorchFileIsNamed) {
   const auto path = temp_path("no_weight_hh.json");
   expect_contains(load_message(path, R"({"weight_ih_l0": [[1], [2], [3], [4]],
                                         "bias_ih_l0": [1, 2, 3, 4], "bias_hh_l0": [0, 0, 0, 0]})"),
