@@ -1,0 +1,204 @@
+// The lstm-lab executable as a user meets it: help, one-line refusals of bad flags (naming the
+// flag and what is allowed), and a tiny train -> predict -> resume -> compare round, run through
+// popen. Every run is --quiet, tiny, and writes under a temporary directory.
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;     ///< the exit status; -1 when the process did not exit normally
+  std::string output;  ///< stdout and stderr together, or stderr alone
+};
+
+/// Runs `lstm-lab <args>`. With `stderr_only` stdout is discarded, so the output is what the user
+/// sees on stderr.
+Outcome lstm_lab(const std::string& args, bool stderr_only = false) {
+  const std::string command = std::string("'") + LSTMLAB_BINARY + "' " + args +
+                              (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
+  Outcome o;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) {
+    ADD_FAILURE() << "popen failed: " << command;
+    return o;
+  }
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) o.output.append(buffer, n);
+  const int raw = pclose(pipe);
+  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return o;
+}
+
+size_t line_count(const std::string& text) {
+  size_t n = 0;
+  for (char ch : text) n += ch == '\n';
+  if (!text.empty() && text.back() != '\n') ++n;
+  return n;
+}
+
+size_t file_lines(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (!HasFailure()) {
+      for (const auto& dir : dirs_) fs::remove_all(dir);
+    }
+  }
+  /// A fresh directory path named after the test and this process; removed after a passing test.
+  std::string temp_dir(const std::string& name) {
+    const auto dir = ::testing::TempDir() + "lstmlab_cli_" +
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name +
+                     "_" + std::to_string(getpid());
+    fs::remove_all(dir);
+    dirs_.push_back(dir);
+    return dir;
+  }
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
+void expect_contains(const std::string& text, std::initializer_list<std::string> parts) {
+  for (const auto& part : parts) {
+    EXPECT_NE(text.find(part), std::string::npos) << "lacks \"" << part << "\":\n" << text;
+  }
+}
+
+// ----- 11. Help and unknown flags ------------------------------------------------------------
+
+TEST_F(Cli, HelpListsTheCommands) {
+  const auto o = lstm_lab("--help");
+  EXPECT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"parity", "trace", "train", "compare", "predict"});
+}
+
+TEST_F(Cli, TrainHelpShowsItsFlags) {
+  const auto o = lstm_lab("train --help");
+  EXPECT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"--hidden", "--epochs", "--resume"});
+}
+
+TEST_F(Cli, UnknownFlagIsOneLineNamingIt) {
+  const auto dir = temp_dir("run");
+  const auto o = lstm_lab("train --no-such-flag --quiet --out '" + dir + "'", true);
+  EXPECT_NE(o.status, 0);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"no-such-flag"});
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+// ----- 12. Bad flag values -------------------------------------------------------------------
+
+/// The tiny valid flags of a train run with `flag` set to `value` (replacing its valid value).
+std::string train_args(const std::string& dir, const std::string& flag, const std::string& value) {
+  std::vector<std::pair<std::string, std::string>> flags = {
+      {"--epochs", "1"}, {"--points", "100"}, {"--seq-len", "10"}, {"--hidden", "4"},
+      {"--out", "'" + dir + "'"}};
+  bool replaced = false;
+  for (auto& [name, v] : flags) {
+    if (name == flag) {
+      v = value;
+      replaced = true;
+    }
+  }
+  if (!replaced) flags.emplace_back(flag, value);
+  std::string args = "train --quiet --no-plots";
+  for (const auto& [name, v] : flags) args += " " + name + " " + v;
+  return args;
+}
+
+struct BadFlag {
+  std::string flag, value;
+  std::vector<std::string> mentions;  ///< what the one line must name
+};
+
+TEST_F(Cli, BadTrainFlagsAreOneLineNamingTheFlagAndTheChoices) {
+  const std::vector<BadFlag> cases = {
+      {"--task", "nope", {"--task", "sine"}},
+      {"--model", "nope", {"--model", "scratch", "builtin"}},
+      {"--loss", "nope", {"--loss", "mse", "mae"}},
+      {"--optimizer", "nope", {"--optimizer", "adam", "sgd"}},
+      {"--hidden", "0", {"--hidden"}},
+      {"--layers", "-1", {"--layers"}},
+      {"--epochs", "0", {"--epochs"}},
+      {"--batch-size", "-3", {"--batch-size"}},
+      {"--seq-len", "2000", {"--seq-len", "--points"}},
+      {"--activation", "nope", {"--activation", "tanh", "relu"}},
+      {"--init", "nope", {"--init", "torch", "d2l", "keras"}},
+      {"--dtype", "nope", {"--dtype", "float32", "float64"}},
+      {"--device", "cuda", {"--device", "CUDA"}},  // this machine and this LibTorch have none
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.flag + " " + c.value);
+    const auto dir = temp_dir(c.flag.substr(2));
+    const auto o = lstm_lab(train_args(dir, c.flag, c.value), true);
+    EXPECT_NE(o.status, 0);
+    EXPECT_EQ(line_count(o.output), 1u) << o.output;
+    for (const auto& m : c.mentions) expect_contains(o.output, {m});
+    EXPECT_FALSE(fs::exists(dir)) << "a refused run left a directory behind";
+  }
+}
+
+TEST_F(Cli, ParityOnCudaWithoutOneIsOneClearLine) {
+  const auto o = lstm_lab("parity --device cuda", true);
+  EXPECT_NE(o.status, 0);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"CUDA", "--device"});
+}
+
+// ----- 13. train, predict, resume, compare ---------------------------------------------------
+
+TEST_F(Cli, TrainPredictResumeAndCompare) {
+  const auto dir = temp_dir("run");
+  auto o = lstm_lab("train --epochs 2 --points 100 --seq-len 10 --hidden 4 --quiet --out '" +
+                    dir + "'");
+  ASSERT_EQ(o.status, 0) << o.output;
+  for (const char* file : {"config.json", "metrics.csv", "checkpoint.pt", "predictions.csv"}) {
+    EXPECT_TRUE(fs::exists(dir + "/" + file)) << file << " missing; output:\n" << o.output;
+  }
+  EXPECT_EQ(file_lines(dir + "/metrics.csv"), 3u);
+
+  o = lstm_lab("predict --checkpoint '" + dir + "' --steps 5");
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_EQ(file_lines(dir + "/forecast.csv"), 6u) << o.output;
+
+  o = lstm_lab("train --resume '" + dir + "' --epochs 3 --quiet");
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_EQ(file_lines(dir + "/metrics.csv"), 4u) << o.output;
+
+  const auto dir2 = temp_dir("compare");
+  o = lstm_lab("compare --epochs 2 --points 100 --seq-len 10 --hidden 4 --quiet --out '" + dir2 +
+               "'");
+  EXPECT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"agree"});
+  EXPECT_EQ(file_lines(dir2 + "/compare.csv"), 3u);
+}
+
+// ----- 14. trace -----------------------------------------------------------------------------
+
+TEST_F(Cli, TracePrintsTheGates) {
+  const auto o = lstm_lab("trace");
+  EXPECT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"forget gate"});
+}
+
+}  // namespace
