@@ -6,23 +6,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace lstmlab {
 namespace {
 
-// FNV-1a over the bytes of every parameter and buffer, in order. LibTorch's archive does not
-// check what it reads back, so a flipped byte in a tensor would otherwise load silently.
-int64_t fingerprint(const torch::nn::Module& model) {
+// The file holds one "payload" (an inner archive with everything) and its FNV-1a checksum.
+// LibTorch's archive does not check what it reads back, so a flipped byte in any record (weights,
+// Adam's moments, the position, the RNG state) would otherwise load silently.
+int64_t fnv1a(const unsigned char* bytes, size_t n) {
   uint64_t hash = 1469598103934665603ull;
-  auto mix = [&hash](const torch::Tensor& t) {
-    const auto cpu = t.detach().to(torch::kCPU).contiguous();
-    const auto* bytes = static_cast<const unsigned char*>(cpu.data_ptr());
-    const auto n = static_cast<size_t>(cpu.numel()) * cpu.element_size();
-    for (size_t i = 0; i < n; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
-  };
-  for (const auto& p : model.named_parameters()) mix(p.value());
-  for (const auto& b : model.named_buffers()) mix(b.value());
+  for (size_t i = 0; i < n; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
   return static_cast<int64_t>(hash);
 }
 
@@ -36,19 +31,29 @@ std::map<std::string, std::vector<int64_t>> shapes_of(const torch::nn::Module& m
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer& optimizer, const CheckpointExtras& extras) {
-  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive inner;
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
-  archive.write("model", model_archive);
+  inner.write("model", model_archive);
   torch::serialize::OutputArchive optimizer_archive;
   optimizer.save(optimizer_archive);
-  archive.write("optimizer", optimizer_archive);
+  inner.write("optimizer", optimizer_archive);
   const auto& p = extras.position;
-  archive.write("position", torch::tensor({p.epoch, p.step, p.loss_count}, torch::kLong));
-  archive.write("loss_sum", torch::tensor({p.loss_sum}, torch::kDouble));
-  archive.write("rng_state", extras.rng_state);
-  archive.write("history", extras.history);
-  archive.write("fingerprint", torch::tensor({fingerprint(model)}, torch::kLong));
+  inner.write("position", torch::tensor({p.epoch, p.step, p.loss_count}, torch::kLong));
+  inner.write("loss_sum", torch::tensor({p.loss_sum}, torch::kDouble));
+  inner.write("rng_state", extras.rng_state);
+  inner.write("history", extras.history);
+  std::ostringstream bytes;
+  inner.save_to(bytes);
+  const std::string payload = bytes.str();
+  const auto* data = reinterpret_cast<const unsigned char*>(payload.data());
+
+  torch::serialize::OutputArchive archive;
+  archive.write("payload",
+                torch::from_blob(const_cast<unsigned char*>(data),
+                                 {static_cast<int64_t>(payload.size())}, torch::kUInt8)
+                    .clone());
+  archive.write("checksum", torch::tensor({fnv1a(data, payload.size())}, torch::kLong));
 
   const std::string tmp = path + ".tmp";
   try {
@@ -67,44 +72,51 @@ CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& mod
   if (!std::filesystem::exists(path)) {
     throw std::runtime_error("no checkpoint at '" + path + "'");
   }
-  CheckpointExtras extras;
   const auto expected_shapes = shapes_of(model);
-  torch::Tensor saved_fingerprint;
+  CheckpointExtras extras;
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
+    torch::Tensor payload, checksum;
+    archive.read("payload", payload);
+    archive.read("checksum", checksum);
+    payload = payload.contiguous();
+    const auto* data = payload.data_ptr<uint8_t>();
+    const auto size = static_cast<size_t>(payload.numel());
+    if (checksum.numel() != 1 || checksum.item<int64_t>() != fnv1a(data, size)) {
+      throw std::runtime_error("its contents do not match the checksum saved with them");
+    }
+    torch::serialize::InputArchive inner;
+    inner.load_from(reinterpret_cast<const char*>(data), size);
     torch::serialize::InputArchive model_archive;
-    archive.read("model", model_archive);
+    inner.read("model", model_archive);
     model.load(model_archive);
+    for (const auto& [name, shape] : shapes_of(model)) {
+      const auto& expected = expected_shapes.at(name);
+      if (shape != expected) {
+        throw std::runtime_error("it was saved by a different model: '" + name + "' is " +
+                                 c10::str(torch::IntArrayRef(shape)) + " there and " +
+                                 c10::str(torch::IntArrayRef(expected)) + " here");
+      }
+    }
     if (optimizer) {
       torch::serialize::InputArchive optimizer_archive;
-      archive.read("optimizer", optimizer_archive);
+      inner.read("optimizer", optimizer_archive);
       optimizer->load(optimizer_archive);
     }
     torch::Tensor position, loss_sum;
-    archive.read("position", position);
-    archive.read("loss_sum", loss_sum);
-    archive.read("rng_state", extras.rng_state);
-    archive.read("history", extras.history);
-    archive.read("fingerprint", saved_fingerprint);
+    inner.read("position", position);
+    inner.read("loss_sum", loss_sum);
+    inner.read("rng_state", extras.rng_state);
+    inner.read("history", extras.history);
     extras.position = {position[0].item<int64_t>(), position[1].item<int64_t>(),
                        loss_sum[0].item<double>(), position[2].item<int64_t>()};
   } catch (const c10::Error& e) {
     throw std::runtime_error("checkpoint '" + path +
                              "' cannot be read (truncated, corrupted, or saved by a different "
                              "model): " + e.what_without_backtrace());
-  }
-  for (const auto& [name, shape] : shapes_of(model)) {
-    const auto& expected = expected_shapes.at(name);
-    if (shape != expected) {
-      throw std::runtime_error("checkpoint '" + path + "' was saved by a different model: '" +
-                               name + "' is " + c10::str(torch::IntArrayRef(shape)) +
-                               " there and " + c10::str(torch::IntArrayRef(expected)) + " here");
-    }
-  }
-  if (saved_fingerprint.numel() != 1 || saved_fingerprint.item<int64_t>() != fingerprint(model)) {
-    throw std::runtime_error("checkpoint '" + path +
-                             "' is corrupted: its weights do not match the checksum saved with them");
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint '" + path + "' cannot be used: " + e.what());
   }
   return extras;
 }
