@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <map>
 
 namespace lstmlab {
 namespace {
@@ -237,7 +238,17 @@ void print_parity_table(const ParityReport& report, std::ostream& out) {
   }
   const auto failed = std::count_if(report.rows.begin(), report.rows.end(),
                                     [](const ParityRow& r) { return !r.pass; });
-  // Worst relative difference per dtype and kind, the figures to quote.
+  // The figures to quote: the worst relative difference per dtype, scratch path and kind.
+  out << "\nworst relative difference over all shapes:\n";
+  std::map<std::string, double> worst;
+  for (const auto& r : report.rows) {
+    const auto kind = r.quantity.rfind("forward", 0) == 0 ? "forward"
+                      : r.quantity.rfind("grad", 0) == 0  ? "gradients"
+                                                          : "training";
+    auto& w = worst[fmt::format("{} scratch {} {}", r.dtype, r.variant, kind)];
+    w = std::max(w, r.max_rel);
+  }
+  for (const auto& [key, value] : worst) out << fmt::format("  {:<38} {:.3e}\n", key, value);
   out << fmt::format("\n{} checks, {} failed\n", report.rows.size(), failed);
 }
 
