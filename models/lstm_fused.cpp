@@ -15,12 +15,14 @@
 #include "models/lstm_fused.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/TensorIterator.h>
 #include <c10/util/Exception.h>
 #include <torch/autograd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace lstmlab {
@@ -34,7 +36,60 @@ using torch::autograd::variable_list;
 // pays off: a fork/join costs a few microseconds, a gate element a few nanoseconds.
 constexpr int64_t kMinGateElementsPerTask = 16384;
 
-int64_t rows_per_task(int64_t H) { return std::max<int64_t>(1, kMinGateElementsPerTask / (4 * H)); }
+/// Runs fn(begin, end) over slices of the batch rows [0, B) on the intra-op threads, in slices of at
+/// least kMinGateElementsPerTask / 4H rows, so that a small batch runs inline.
+///
+/// at::parallel_for is a header template: with the OpenMP backend it runs threads only in a
+/// translation unit compiled with -fopenmp, and silently runs serially in one compiled without.
+/// Lacking that, the rows go through TensorIterator::for_each, whose at::parallel_for is compiled
+/// inside libtorch and so uses its thread pool whatever flags this file was built with.
+class RowSplitter {
+ public:
+  RowSplitter(int64_t B, int64_t H)
+      : rows_(B), grain_(std::max<int64_t>(1, kMinGateElementsPerTask / (4 * H))) {
+#ifndef INTRA_OP_PARALLEL
+    if (rows_ > grain_ && at::get_num_threads() > 1) {
+      row_ids_ = at::arange(rows_, at::TensorOptions().dtype(at::kLong));
+      iter_.emplace(at::TensorIteratorConfig()
+                        .add_output(row_ids_)
+                        .resize_outputs(false)
+                        .check_all_same_dtype(false)
+                        .build());
+    }
+#endif
+  }
+
+  template <typename F>
+  void run(const F& fn) {
+#ifdef INTRA_OP_PARALLEL
+    at::parallel_for(0, rows_, grain_, fn);
+#else
+    if (!iter_) {
+      fn(int64_t{0}, rows_);
+      return;
+    }
+    // data[0]: row ids (int64), strides[0] apart within a run, strides[1] between runs.
+    const auto loop = [&fn](char** data, const int64_t* strides, int64_t size0, int64_t size1) {
+      for (int64_t outer = 0; outer < size1; ++outer) {
+        const char* ids = data[0] + outer * strides[1];
+        for (int64_t k = 0; k < size0; ++k) {
+          const int64_t row = *reinterpret_cast<const int64_t*>(ids + k * strides[0]);
+          fn(row, row + 1);
+        }
+      }
+    };
+    iter_->for_each(at::TensorIteratorBase::loop2d_t(loop), grain_);
+#endif
+  }
+
+ private:
+  int64_t rows_;
+  int64_t grain_;
+#ifndef INTRA_OP_PARALLEL
+  Tensor row_ids_;  // [B] 0 .. B-1
+  std::optional<at::TensorIterator> iter_;
+#endif
+};
 
 // Whether act(c_t) [T, B, H] is kept from the forward instead of recomputed in the backward.
 // Measured (tools in the report): keeping tanh(c) saves a tanh per element in the backward at the
@@ -125,10 +180,10 @@ inline scalar_t act_grad_of_output(scalar_t a) {
 /// One forward step. gates: [B, G] pre-activations in, activations out; c_prev: [B, H];
 /// c, h: [B, H] out; cell_act: [B, H] out, act(c), or null when not kept.
 template <typename scalar_t, Activation kAct>
-void forward_step_cpu(scalar_t* gates, const scalar_t* c_prev, scalar_t* c, scalar_t* h,
-                      scalar_t* cell_act, int64_t B, int64_t H) {
+void forward_step_cpu(RowSplitter& rows, scalar_t* gates, const scalar_t* c_prev, scalar_t* c,
+                      scalar_t* h, scalar_t* cell_act, int64_t H) {
   const int64_t G = 4 * H;
-  at::parallel_for(0, B, rows_per_task(H), [&](int64_t begin, int64_t end) {
+  rows.run([&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       scalar_t* gi = gates + r * G;
       scalar_t* gf = gi + H;
@@ -161,11 +216,11 @@ void forward_step_cpu(scalar_t* gates, const scalar_t* c_prev, scalar_t* c, scal
 /// (recomputed); dh_next: [B, H] dG_{t+1} W_h^T or null (zero); dout: [B, H] or null (zero);
 /// dc: [B, H] carried, in and out; dgates: [B, G] out.
 template <typename scalar_t, Activation kAct>
-void backward_step_cpu(const scalar_t* gates, const scalar_t* c_prev, const scalar_t* c,
-                       const scalar_t* cell_act, const scalar_t* dh_next, const scalar_t* dout,
-                       scalar_t* dc, scalar_t* dgates, int64_t B, int64_t H) {
+void backward_step_cpu(RowSplitter& rows, const scalar_t* gates, const scalar_t* c_prev,
+                       const scalar_t* c, const scalar_t* cell_act, const scalar_t* dh_next,
+                       const scalar_t* dout, scalar_t* dc, scalar_t* dgates, int64_t H) {
   const int64_t G = 4 * H;
-  at::parallel_for(0, B, rows_per_task(H), [&](int64_t begin, int64_t end) {
+  rows.run([&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const scalar_t* gi = gates + r * G;
       const scalar_t* gf = gi + H;
@@ -305,18 +360,19 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     std::vector<Tensor> cell_steps = cells.unbind(0);
 
     if (raw_loop) {
+      RowSplitter rows(B, H);
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_layer_fused_forward", [&] {
         for (int64_t t = 0; t < T; ++t) {
           gate_steps[t].addmm_(t == 0 ? h0 : out_steps[t - 1], W_h);
           scalar_t* a = keep_cell_act ? step_ptr<scalar_t>(cell_act, t) : nullptr;
           if (act == Activation::Tanh) {
             forward_step_cpu<scalar_t, Activation::Tanh>(
-                step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
-                step_ptr<scalar_t>(cells, t + 1), step_ptr<scalar_t>(out, t), a, B, H);
+                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
+                step_ptr<scalar_t>(cells, t + 1), step_ptr<scalar_t>(out, t), a, H);
           } else {
             forward_step_cpu<scalar_t, Activation::Relu>(
-                step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
-                step_ptr<scalar_t>(cells, t + 1), step_ptr<scalar_t>(out, t), a, B, H);
+                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
+                step_ptr<scalar_t>(cells, t + 1), step_ptr<scalar_t>(out, t), a, H);
           }
         }
       });
@@ -381,6 +437,7 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     const bool needs_dh0 = ctx->needs_input_grad(1);
 
     if (raw_loop) {
+      RowSplitter rows(B, H);
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_layer_fused_backward", [&] {
         for (int64_t t = T - 1; t >= 0; --t) {
           const scalar_t* dh_next =
@@ -390,14 +447,14 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
           const scalar_t* a = cell_act.defined() ? step_ptr<scalar_t>(cell_act, t) : nullptr;
           if (act == Activation::Tanh) {
             backward_step_cpu<scalar_t, Activation::Tanh>(
-                step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
+                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
                 step_ptr<scalar_t>(cells, t + 1), a, dh_next, dout_t, dc.data_ptr<scalar_t>(),
-                step_ptr<scalar_t>(dgates, t), B, H);
+                step_ptr<scalar_t>(dgates, t), H);
           } else {
             backward_step_cpu<scalar_t, Activation::Relu>(
-                step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
+                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
                 step_ptr<scalar_t>(cells, t + 1), a, dh_next, dout_t, dc.data_ptr<scalar_t>(),
-                step_ptr<scalar_t>(dgates, t), B, H);
+                step_ptr<scalar_t>(dgates, t), H);
           }
           if (t > 0 || needs_dh0) at::mm_out(dh, dgate_steps[t], W_hT);
         }
