@@ -68,10 +68,15 @@ class RowSplitter {
       fn(int64_t{0}, rows_);
       return;
     }
-    // data[0]: row ids (int64), strides[0] apart within a run, strides[1] between runs.
+    // data[0]: row ids (int64), strides[0] apart within a run of size0, strides[1] between runs.
     const auto loop = [&fn](char** data, const int64_t* strides, int64_t size0, int64_t size1) {
       for (int64_t outer = 0; outer < size1; ++outer) {
         const char* ids = data[0] + outer * strides[1];
+        const int64_t first = *reinterpret_cast<const int64_t*>(ids);
+        if (strides[0] == static_cast<int64_t>(sizeof(int64_t))) {
+          fn(first, first + size0);  // consecutive ids: the arange is contiguous
+          continue;
+        }
         for (int64_t k = 0; k < size0; ++k) {
           const int64_t row = *reinterpret_cast<const int64_t*>(ids + k * strides[0]);
           fn(row, row + 1);
@@ -92,14 +97,9 @@ class RowSplitter {
 };
 
 // Whether act(c_t) [T, B, H] is kept from the forward instead of recomputed in the backward.
-// Measured (tools in the report): keeping tanh(c) saves a tanh per element in the backward at the
-// price of one more [T, B, H] store and load, a net gain; relu is cheaper to recompute than to load.
-bool keeps_cell_activation(Activation act) {
-#ifdef LSTMLAB_KEEP_ACT
-  return LSTMLAB_KEEP_ACT;
-#endif
-  return act == Activation::Tanh;
-}
+// Measured (float32, one thread, B,T,I,H = 950,50,1,64 / 64,50,64,256): keeping tanh(c) takes
+// 198 / 88 ms forward+backward against 210 / 96 ms recomputing it; relu costs nothing to recompute.
+constexpr bool keeps_cell_activation(Activation act) { return act == Activation::Tanh; }
 
 // ---- checks -------------------------------------------------------------------------------------
 
@@ -140,31 +140,16 @@ void check_arguments(const Tensor& x, const Tensor& h0, const Tensor& c0, const 
 }
 
 // ---- the CPU raw loops --------------------------------------------------------------------------
+// sigmoid(v) = 1 / (1 + exp(-v)); tanh(v) = 1 - 2 / (1 + exp(2v)), through std::exp as well: a third
+// of std::tanh's cost here (glibc 2.36, float: 3.5 vs 11 ns), exact at +-inf, NaN passing, with an
+// absolute error within about an ulp of 1, which is what the products downstream see.
+// Each row runs in passes (exponentials, then gates and cell, then the cell's exponential, then h)
+// over H-long runs that stay in L1: back-to-back std::exp calls overlap in the core, where one long
+// dependent chain per element (exp, divide, multiply, exp, divide) stalls on every divide.
 
 template <typename scalar_t>
-inline scalar_t sigmoid_of(scalar_t v) {
-  return scalar_t(1) / (scalar_t(1) + std::exp(-v));
-}
-
-// tanh through std::exp, a third the cost of std::tanh here (glibc 2.36, scalar: 3.5 vs 11 ns in
-// float). Exact at +-inf, NaN passes; the absolute error stays within about an ulp of 1 (relative
-// error grows only where |v| << 1, where the absolute error is what the products downstream see).
-template <typename scalar_t>
-inline scalar_t tanh_of(scalar_t v) {
-  return scalar_t(1) - scalar_t(2) / (scalar_t(1) + std::exp(scalar_t(2) * v));
-}
-
-template <typename scalar_t, Activation kAct>
-inline scalar_t act_of(scalar_t v) {
-  if constexpr (kAct == Activation::Tanh) {
-#ifdef LSTMLAB_STD_TANH
-    return std::tanh(v);
-#else
-    return tanh_of(v);
-#endif
-  } else {
-    return v < scalar_t(0) ? scalar_t(0) : v;  // NaN passes, as in torch::relu
-  }
+inline scalar_t relu_of(scalar_t v) {
+  return v < scalar_t(0) ? scalar_t(0) : v;  // NaN passes, as in torch::relu
 }
 
 // act'(v) from a = act(v).
@@ -178,47 +163,71 @@ inline scalar_t act_grad_of_output(scalar_t a) {
 }
 
 /// One forward step. gates: [B, G] pre-activations in, activations out; c_prev: [B, H];
-/// c, h: [B, H] out; cell_act: [B, H] out, act(c), or null when not kept.
+/// c, h: [B, H] out; cell_act: [B, H] out, act(c) (tanh only, see keeps_cell_activation).
 template <typename scalar_t, Activation kAct>
 void forward_step_cpu(RowSplitter& rows, scalar_t* gates, const scalar_t* c_prev, scalar_t* c,
                       scalar_t* h, scalar_t* cell_act, int64_t H) {
   const int64_t G = 4 * H;
   rows.run([&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      scalar_t* gi = gates + r * G;
+      scalar_t* gi = gates + r * G;  // i and f side by side: one run of 2H
       scalar_t* gf = gi + H;
       scalar_t* gg = gf + H;
       scalar_t* go = gg + H;
       const scalar_t* cp = c_prev + r * H;
       scalar_t* cr = c + r * H;
       scalar_t* hr = h + r * H;
-      scalar_t* ar = cell_act != nullptr ? cell_act + r * H : nullptr;
+      for (int64_t j = 0; j < 2 * H; ++j) gi[j] = std::exp(-gi[j]);
+      for (int64_t j = 0; j < H; ++j) go[j] = std::exp(-go[j]);
+      if constexpr (kAct == Activation::Tanh) {
+        for (int64_t j = 0; j < H; ++j) gg[j] = std::exp(scalar_t(2) * gg[j]);
+      }
       for (int64_t j = 0; j < H; ++j) {
-        const scalar_t i = sigmoid_of(gi[j]);
-        const scalar_t f = sigmoid_of(gf[j]);
-        const scalar_t g = act_of<scalar_t, kAct>(gg[j]);
-        const scalar_t o = sigmoid_of(go[j]);
+        const scalar_t i = scalar_t(1) / (scalar_t(1) + gi[j]);
+        const scalar_t f = scalar_t(1) / (scalar_t(1) + gf[j]);
+        scalar_t g;
+        if constexpr (kAct == Activation::Tanh) {
+          g = scalar_t(1) - scalar_t(2) / (scalar_t(1) + gg[j]);
+        } else {
+          g = relu_of(gg[j]);
+        }
         gi[j] = i;
         gf[j] = f;
         gg[j] = g;
-        go[j] = o;
-        const scalar_t cn = f * cp[j] + i * g;
-        const scalar_t a = act_of<scalar_t, kAct>(cn);
-        cr[j] = cn;
-        hr[j] = o * a;
-        if (ar != nullptr) ar[j] = a;
+        go[j] = scalar_t(1) / (scalar_t(1) + go[j]);
+        cr[j] = f * cp[j] + i * g;
+      }
+      if constexpr (kAct == Activation::Tanh) {
+        scalar_t* ar = cell_act + r * H;
+        for (int64_t j = 0; j < H; ++j) ar[j] = std::exp(scalar_t(2) * cr[j]);
+        for (int64_t j = 0; j < H; ++j) {
+          const scalar_t a = scalar_t(1) - scalar_t(2) / (scalar_t(1) + ar[j]);
+          ar[j] = a;
+          hr[j] = go[j] * a;
+        }
+      } else {
+        for (int64_t j = 0; j < H; ++j) hr[j] = go[j] * relu_of(cr[j]);
       }
     }
   });
 }
 
-/// One backward step. gates: [B, G] activations; c_prev, c: [B, H]; cell_act: [B, H] act(c) or null
-/// (recomputed); dh_next: [B, H] dG_{t+1} W_h^T or null (zero); dout: [B, H] or null (zero);
-/// dc: [B, H] carried, in and out; dgates: [B, G] out.
+/// Where one step of the incoming out grad lies: [B, H] at `data` with the given strides, any
+/// layout (an expanded or transposed grad is read in place, not copied).
+template <typename scalar_t>
+struct StridedRows {
+  const scalar_t* data;
+  int64_t row_stride;
+  int64_t col_stride;
+};
+
+/// One backward step. gates: [B, G] activations; c_prev, c: [B, H]; cell_act: [B, H] act(c) (tanh
+/// only; relu recomputes it); dh_next: [B, H] dG_{t+1} W_h^T, or the h_T grad at t = T-1;
+/// dout: the out grad of this step; dc: [B, H] carried, in and out; dgates: [B, G] out.
 template <typename scalar_t, Activation kAct>
 void backward_step_cpu(RowSplitter& rows, const scalar_t* gates, const scalar_t* c_prev,
                        const scalar_t* c, const scalar_t* cell_act, const scalar_t* dh_next,
-                       const scalar_t* dout, scalar_t* dc, scalar_t* dgates, int64_t H) {
+                       StridedRows<scalar_t> dout, scalar_t* dc, scalar_t* dgates, int64_t H) {
   const int64_t G = 4 * H;
   rows.run([&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
@@ -232,18 +241,23 @@ void backward_step_cpu(RowSplitter& rows, const scalar_t* gates, const scalar_t*
       scalar_t* dO = dg + H;
       const scalar_t* cp = c_prev + r * H;
       const scalar_t* cr = c + r * H;
-      const scalar_t* ar = cell_act != nullptr ? cell_act + r * H : nullptr;
-      const scalar_t* dhr = dh_next != nullptr ? dh_next + r * H : nullptr;
-      const scalar_t* dor = dout != nullptr ? dout + r * H : nullptr;
+      const scalar_t* ar = kAct == Activation::Tanh ? cell_act + r * H : cr;
+      const scalar_t* dhr = dh_next + r * H;
+      const scalar_t* dor = dout.data + r * dout.row_stride;
+      const int64_t dor_step = dout.col_stride;
       scalar_t* dcr = dc + r * H;
       for (int64_t j = 0; j < H; ++j) {
-        const scalar_t dh =
-            (dhr != nullptr ? dhr[j] : scalar_t(0)) + (dor != nullptr ? dor[j] : scalar_t(0));
+        const scalar_t dh = dhr[j] + dor[j * dor_step];
         const scalar_t i = gi[j];
         const scalar_t f = gf[j];
         const scalar_t g = gg[j];
         const scalar_t o = go[j];
-        const scalar_t a = ar != nullptr ? ar[j] : act_of<scalar_t, kAct>(cr[j]);
+        scalar_t a;
+        if constexpr (kAct == Activation::Tanh) {
+          a = ar[j];
+        } else {
+          a = relu_of(ar[j]);
+        }
         const scalar_t dct = dcr[j] + dh * o * act_grad_of_output<scalar_t, kAct>(a);
         dO[j] = dh * a * o * (scalar_t(1) - o);
         di[j] = dct * g * i * (scalar_t(1) - i);
@@ -281,53 +295,57 @@ void act_backward_out(Tensor& grad_input, const Tensor& grad_output, const Tenso
   }
 }
 
-/// gates_t: [B, G] pre-activations in, activations out; c_prev, c, h: [B, H]; cell_act: [B, H] out.
-void forward_step_ops(Tensor& gates_t, const Tensor& c_prev, Tensor& c, Tensor& h, Tensor& cell_act,
-                      int64_t H, Activation act) {
-  gates_t.narrow(1, 0, 2 * H).sigmoid_();
-  gates_t.narrow(1, 3 * H, H).sigmoid_();
-  Tensor g = gates_t.narrow(1, 2 * H, H);
+/// Per-step [B, H] views of the gates in a [T, B, G] buffer, made once per call so that the time
+/// loops make none. i_f: [B, 2H], i and f together, for one sigmoid over both.
+struct GateSteps {
+  std::vector<Tensor> i, f, g, o, i_f;
+
+  GateSteps(const Tensor& gates, int64_t H)
+      : i(gates.narrow(2, 0, H).unbind(0)),
+        f(gates.narrow(2, H, H).unbind(0)),
+        g(gates.narrow(2, 2 * H, H).unbind(0)),
+        o(gates.narrow(2, 3 * H, H).unbind(0)),
+        i_f(gates.narrow(2, 0, 2 * H).unbind(0)) {}
+};
+
+/// Gates of step t: pre-activations in, activations out. c_prev, c, h: [B, H]; cell_act: [B, H] out.
+void forward_step_ops(const GateSteps& gates, int64_t t, const Tensor& c_prev, Tensor& c, Tensor& h,
+                      Tensor& cell_act, Activation act) {
+  gates.i_f[t].sigmoid_();
+  gates.o[t].sigmoid_();
   if (act == Activation::Tanh) {
-    g.tanh_();
+    gates.g[t].tanh_();
   } else {
-    g.relu_();
+    gates.g[t].relu_();
   }
-  at::mul_out(c, gates_t.narrow(1, H, H), c_prev);
-  c.addcmul_(gates_t.narrow(1, 0, H), g);
+  at::mul_out(c, gates.f[t], c_prev);
+  c.addcmul_(gates.i[t], gates.g[t]);
   act_out(cell_act, c, act);
-  at::mul_out(h, gates_t.narrow(1, 3 * H, H), cell_act);
+  at::mul_out(h, gates.o[t], cell_act);
 }
 
 /// As backward_step_cpu; dh: [B, H] the whole dh_t (consumed); tmp, tmp2: [B, H] scratch.
-void backward_step_ops(const Tensor& gates_t, const Tensor& c_prev, const Tensor& cell_act,
-                       const Tensor& dh, Tensor& dc, Tensor& dgates_t, Tensor& tmp, Tensor& tmp2,
-                       int64_t H, Activation act) {
-  const Tensor i = gates_t.narrow(1, 0, H);
-  const Tensor f = gates_t.narrow(1, H, H);
-  const Tensor g = gates_t.narrow(1, 2 * H, H);
-  const Tensor o = gates_t.narrow(1, 3 * H, H);
-  Tensor di = dgates_t.narrow(1, 0, H);
-  Tensor df = dgates_t.narrow(1, H, H);
-  Tensor dg = dgates_t.narrow(1, 2 * H, H);
-  Tensor dO = dgates_t.narrow(1, 3 * H, H);
+void backward_step_ops(const GateSteps& gates, GateSteps& dgates, int64_t t,
+                       const Tensor& c_prev, const Tensor& cell_act, const Tensor& dh, Tensor& dc,
+                       Tensor& tmp, Tensor& tmp2, Activation act) {
   at::mul_out(tmp, dh, cell_act);
-  at::sigmoid_backward_out(dO, tmp, o);
-  at::mul_out(tmp, dh, o);
+  at::sigmoid_backward_out(dgates.o[t], tmp, gates.o[t]);
+  at::mul_out(tmp, dh, gates.o[t]);
   act_backward_out(tmp2, tmp, cell_act, act);
   dc.add_(tmp2);
-  at::mul_out(tmp, dc, g);
-  at::sigmoid_backward_out(di, tmp, i);
+  at::mul_out(tmp, dc, gates.g[t]);
+  at::sigmoid_backward_out(dgates.i[t], tmp, gates.i[t]);
   at::mul_out(tmp, dc, c_prev);
-  at::sigmoid_backward_out(df, tmp, f);
-  at::mul_out(tmp, dc, i);
-  act_backward_out(dg, tmp, g, act);
-  dc.mul_(f);
+  at::sigmoid_backward_out(dgates.f[t], tmp, gates.f[t]);
+  at::mul_out(tmp, dc, gates.i[t]);
+  act_backward_out(dgates.g[t], tmp, gates.g[t], act);
+  dc.mul_(gates.f[t]);
 }
 
 // ---- the autograd function ----------------------------------------------------------------------
 
 // Saved tensors, in this order.
-enum Saved { kX, kH0, kWx, kWh, kGates, kCells, kOut, kCellAct, kSavedCount };
+enum Saved { kX, kH0, kWx, kWh, kGates, kCells, kOut, kCellAct };
 
 struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
   static variable_list forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& h0_in,
@@ -364,19 +382,21 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_layer_fused_forward", [&] {
         for (int64_t t = 0; t < T; ++t) {
           gate_steps[t].addmm_(t == 0 ? h0 : out_steps[t - 1], W_h);
-          scalar_t* a = keep_cell_act ? step_ptr<scalar_t>(cell_act, t) : nullptr;
+          scalar_t* gates_t = step_ptr<scalar_t>(gates, t);
+          const scalar_t* c_prev = step_ptr<scalar_t>(cells, t);
+          scalar_t* c_t = step_ptr<scalar_t>(cells, t + 1);
+          scalar_t* h_t = step_ptr<scalar_t>(out, t);
           if (act == Activation::Tanh) {
-            forward_step_cpu<scalar_t, Activation::Tanh>(
-                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
-                step_ptr<scalar_t>(cells, t + 1), step_ptr<scalar_t>(out, t), a, H);
+            forward_step_cpu<scalar_t, Activation::Tanh>(rows, gates_t, c_prev, c_t, h_t,
+                                                         step_ptr<scalar_t>(cell_act, t), H);
           } else {
-            forward_step_cpu<scalar_t, Activation::Relu>(
-                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
-                step_ptr<scalar_t>(cells, t + 1), step_ptr<scalar_t>(out, t), a, H);
+            forward_step_cpu<scalar_t, Activation::Relu>(rows, gates_t, c_prev, c_t, h_t, nullptr,
+                                                         H);
           }
         }
       });
     } else {
+      const GateSteps gate_views(gates, H);
       std::vector<Tensor> act_steps;
       Tensor act_scratch;  // [B, H] when act(c) is not kept
       if (keep_cell_act) {
@@ -386,8 +406,8 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
       }
       for (int64_t t = 0; t < T; ++t) {
         gate_steps[t].addmm_(t == 0 ? h0 : out_steps[t - 1], W_h);
-        forward_step_ops(gate_steps[t], cell_steps[t], cell_steps[t + 1], out_steps[t],
-                         keep_cell_act ? act_steps[t] : act_scratch, H, act);
+        forward_step_ops(gate_views, t, cell_steps[t], cell_steps[t + 1], out_steps[t],
+                         keep_cell_act ? act_steps[t] : act_scratch, act);
       }
     }
 
@@ -414,7 +434,7 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     const Tensor& gates = saved[kGates];
     const Tensor& cells = saved[kCells];
     const Tensor& out = saved[kOut];
-    const Tensor& cell_act = saved[kCellAct];  // undefined when recomputed
+    const Tensor& cell_act = saved[kCellAct];  // undefined where recomputed (relu)
     const auto act = static_cast<Activation>(ctx->saved_data["act"].toInt());
     const bool raw_loop = ctx->saved_data["raw_loop"].toBool();
     const int64_t T = x.size(0);
@@ -424,43 +444,53 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     const int64_t G = 4 * H;
     const auto options = x.options();
 
-    // Any of the three may be undefined: zero.
-    const Tensor dout = grad_outputs[0].defined() ? grad_outputs[0].contiguous() : Tensor();
-    const Tensor dh_T = grad_outputs[1].defined() ? grad_outputs[1].contiguous() : Tensor();
+    // Any of the three may be undefined: zero. The out grad is read in whatever layout it came
+    // (expanded from a sum, transposed from batch_first), not copied.
+    const Tensor& dout = grad_outputs[0];
+    const Tensor& dh_T = grad_outputs[1];
     Tensor dc = grad_outputs[2].defined() ? grad_outputs[2].clone(at::MemoryFormat::Contiguous)
                                           : at::zeros({B, H}, options);
+    // dh_{t-1} less dout_{t-1}: dG_t W_h^T, and before the first step back the h_T grad.
+    Tensor dh = dh_T.defined() ? dh_T.clone(at::MemoryFormat::Contiguous)
+                               : at::zeros({B, H}, options);
 
     const Tensor W_hT = W_h.t().contiguous();  // [G, H]
     Tensor dgates = at::empty({T, B, G}, options);
-    Tensor dh = at::empty({B, H}, options);  // dG_t W_h^T: dh_{t-1} less dout_{t-1}
     std::vector<Tensor> dgate_steps = dgates.unbind(0);
     const bool needs_dh0 = ctx->needs_input_grad(1);
 
     if (raw_loop) {
       RowSplitter rows(B, H);
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_layer_fused_backward", [&] {
+        // No out grad: every step reads one zero through zero strides.
+        const scalar_t zero = 0;
+        const scalar_t* dout_data = dout.defined() ? dout.data_ptr<scalar_t>() : &zero;
+        const int64_t dout_t_stride = dout.defined() ? dout.stride(0) : 0;
+        const int64_t dout_b_stride = dout.defined() ? dout.stride(1) : 0;
+        const int64_t dout_h_stride = dout.defined() ? dout.stride(2) : 0;
+        scalar_t* dh_data = dh.data_ptr<scalar_t>();
+        scalar_t* dc_data = dc.data_ptr<scalar_t>();
         for (int64_t t = T - 1; t >= 0; --t) {
-          const scalar_t* dh_next =
-              t == T - 1 ? (dh_T.defined() ? dh_T.data_ptr<scalar_t>() : nullptr)
-                         : dh.data_ptr<scalar_t>();
-          const scalar_t* dout_t = dout.defined() ? step_ptr<scalar_t>(dout, t) : nullptr;
-          const scalar_t* a = cell_act.defined() ? step_ptr<scalar_t>(cell_act, t) : nullptr;
+          const scalar_t* gates_t = step_ptr<scalar_t>(gates, t);
+          const scalar_t* c_prev = step_ptr<scalar_t>(cells, t);
+          const scalar_t* c_t = step_ptr<scalar_t>(cells, t + 1);
+          const StridedRows<scalar_t> dout_t{dout_data + t * dout_t_stride, dout_b_stride,
+                                             dout_h_stride};
+          scalar_t* dgates_t = step_ptr<scalar_t>(dgates, t);
           if (act == Activation::Tanh) {
-            backward_step_cpu<scalar_t, Activation::Tanh>(
-                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
-                step_ptr<scalar_t>(cells, t + 1), a, dh_next, dout_t, dc.data_ptr<scalar_t>(),
-                step_ptr<scalar_t>(dgates, t), H);
+            backward_step_cpu<scalar_t, Activation::Tanh>(rows, gates_t, c_prev, c_t,
+                                                          step_ptr<scalar_t>(cell_act, t), dh_data,
+                                                          dout_t, dc_data, dgates_t, H);
           } else {
-            backward_step_cpu<scalar_t, Activation::Relu>(
-                rows, step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
-                step_ptr<scalar_t>(cells, t + 1), a, dh_next, dout_t, dc.data_ptr<scalar_t>(),
-                step_ptr<scalar_t>(dgates, t), H);
+            backward_step_cpu<scalar_t, Activation::Relu>(rows, gates_t, c_prev, c_t, nullptr,
+                                                          dh_data, dout_t, dc_data, dgates_t, H);
           }
           if (t > 0 || needs_dh0) at::mm_out(dh, dgate_steps[t], W_hT);
         }
       });
     } else {
-      const std::vector<Tensor> gate_steps = gates.unbind(0);
+      const GateSteps gate_views(gates, H);
+      GateSteps dgate_views(dgates, H);
       const std::vector<Tensor> cell_steps = cells.unbind(0);
       std::vector<Tensor> act_steps;
       if (cell_act.defined()) act_steps = cell_act.unbind(0);
@@ -469,16 +499,11 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
       Tensor act_scratch = cell_act.defined() ? Tensor() : at::empty({B, H}, options);
       Tensor tmp = at::empty({B, H}, options);
       Tensor tmp2 = at::empty({B, H}, options);
-      if (dh_T.defined()) {
-        dh.copy_(dh_T);
-      } else {
-        dh.zero_();
-      }
       for (int64_t t = T - 1; t >= 0; --t) {
         if (dout.defined()) dh.add_(dout_steps[t]);
         if (!cell_act.defined()) act_out(act_scratch, cell_steps[t + 1], act);
-        backward_step_ops(gate_steps[t], cell_steps[t], cell_act.defined() ? act_steps[t] : act_scratch,
-                          dh, dc, dgate_steps[t], tmp, tmp2, H, act);
+        backward_step_ops(gate_views, dgate_views, t, cell_steps[t],
+                          cell_act.defined() ? act_steps[t] : act_scratch, dh, dc, tmp, tmp2, act);
         if (t > 0 || needs_dh0) at::mm_out(dh, dgate_steps[t], W_hT);
       }
     }
