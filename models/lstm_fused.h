@@ -20,7 +20,9 @@ namespace lstmlab {
 /// Returns {out [T, B, H], h_T [B, H], c_T [B, H]}.
 ///
 /// On the CPU in float32 and float64 the element-wise gate arithmetic is a raw loop parallelised
-/// over the batch rows; elsewhere it is the ATen-op form of lstm_layer_fused_reference_ops.
+/// over the batch rows, and the backward keeps its [T, B, 4H] scratch buffer per thread between
+/// calls (the largest seen) rather than page-faulting a fresh one in each time; elsewhere the
+/// arithmetic is the ATen-op form of lstm_layer_fused_reference_ops.
 /// Differentiable once: a backward run with create_graph=true throws c10::Error.
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> lstm_layer_fused(
     const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,

@@ -6,8 +6,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
+#include <iostream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace lstmlab {
@@ -36,7 +41,7 @@ using Outputs = std::tuple<Tensor, Tensor, Tensor>;
 using Layer = std::function<Outputs(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                                     const Tensor&, const Tensor&, Activation)>;
 
-/// The arithmetic of the brief as plain autograd ops, one step at a time.
+/// lstm_layer_fused's arithmetic as plain autograd ops, one step at a time.
 Outputs reference_layer(const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& W_x,
                         const Tensor& W_h, const Tensor& b, Activation act) {
   const auto act_fn = [act](const Tensor& v) {
@@ -59,14 +64,8 @@ Outputs reference_layer(const Tensor& x, const Tensor& h0, const Tensor& c0, con
   return {torch::stack(hs), h, c};
 }
 
-const Layer kFused = [](const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& W_x,
-                        const Tensor& W_h, const Tensor& b, Activation act) {
-  return lstm_layer_fused(x, h0, c0, W_x, W_h, b, act);
-};
-const Layer kFusedOps = [](const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& W_x,
-                           const Tensor& W_h, const Tensor& b, Activation act) {
-  return lstm_layer_fused_reference_ops(x, h0, c0, W_x, W_h, b, act);
-};
+const Layer kFused = lstm_layer_fused;
+const Layer kFusedOps = lstm_layer_fused_reference_ops;
 const Layer kReference = reference_layer;
 
 /// Arguments of one layer, leaves that require grad.
@@ -128,7 +127,7 @@ struct RunResult {
 };
 
 RunResult run_once(const Layer& layer, const Args& args, Activation act, const LossWeights& w,
-             torch::Dtype dtype) {
+                   torch::Dtype dtype) {
   const Args leaves = fresh_leaves(args, dtype);
   const Outputs y = layer(leaves.x, leaves.h0, leaves.c0, leaves.W_x, leaves.W_h, leaves.b, act);
   loss_of(y, w).backward();
@@ -138,16 +137,37 @@ RunResult run_once(const Layer& layer, const Args& args, Activation act, const L
   return run;
 }
 
-void expect_runs_close(const RunResult& got, const RunResult& want, double tol, const std::string& what) {
+/// The largest relative difference a test met, printed with its tolerance when the test ends.
+class LargestDifference {
+ public:
+  explicit LargestDifference(double tolerance) : tolerance_(tolerance) {}
+  ~LargestDifference() {
+    std::cout << "    largest relative difference " << largest_ << " (tolerance " << tolerance_
+              << ")\n";
+  }
+  double tolerance() const { return tolerance_; }
+  void note(double d) { largest_ = std::max(largest_, d); }
+
+ private:
+  double tolerance_;
+  double largest_ = 0.0;
+};
+
+/// Outputs and all six grads within the tolerance of `largest`, which notes every difference.
+void expect_runs_close(const RunResult& got, const RunResult& want, LargestDifference& largest,
+                       const std::string& what) {
+  const double tol = largest.tolerance();
   const char* const output_names[] = {"out", "h_T", "c_T"};
   for (size_t k = 0; k < 3; ++k) {
     const double d = rel_diff(got.outputs[k], want.outputs[k]);
+    largest.note(d);
     EXPECT_LE(d, tol) << what << ": " << output_names[k] << " differs by " << d << " (relative)";
   }
   for (size_t k = 0; k < 6; ++k) {
     ASSERT_TRUE(got.grads[k].defined()) << what << ": no grad for " << kArgNames[k];
     ASSERT_TRUE(want.grads[k].defined()) << what << ": reference has no grad for " << kArgNames[k];
     const double d = rel_diff(got.grads[k], want.grads[k]);
+    largest.note(d);
     EXPECT_LE(d, tol) << what << ": grad of " << kArgNames[k] << " differs by " << d
                       << " (relative)";
   }
@@ -162,29 +182,32 @@ class LstmFusedTest : public ::testing::Test {
   void SetUp() override { torch::manual_seed(20240611); }
 };
 
-// ---- 1. against the autograd loop ----------------------------------------------------------------
+// ---- 1. against the autograd loop ---------------------------------------------------------------
 
 using LstmFusedVsAutograd = LstmFusedTest;
 
 TEST_F(LstmFusedVsAutograd, OutputsAndAllGradsMatchInFloat64) {
+  LargestDifference largest(1e-12);
   for (const Shape& s : kShapes) {
     for (const Activation act : kActs) {
       const Args args = random_args(s, torch::kDouble);
       const LossWeights w = random_loss_weights(s, /*use_state=*/true);
       const RunResult got = run_once(kFused, args, act, w, torch::kDouble);
       const RunResult want = run_once(kReference, args, act, w, torch::kDouble);
-      expect_runs_close(got, want, 1e-12, describe(s, act));
+      expect_runs_close(got, want, largest, describe(s, act));
     }
   }
 }
 
-TEST_F(LstmFusedVsAutograd, OnlyOutInTheLossLeavesStateGradsUndefined) {
+// h_T and c_T unused: their grads reach the backward undefined.
+TEST_F(LstmFusedVsAutograd, OnlyOutInTheLoss) {
+  LargestDifference largest(1e-12);
   for (const Shape& s : kShapes) {
     for (const Activation act : kActs) {
       const Args args = random_args(s, torch::kDouble);
       const LossWeights w = random_loss_weights(s, /*use_state=*/false);
       expect_runs_close(run_once(kFused, args, act, w, torch::kDouble),
-                        run_once(kReference, args, act, w, torch::kDouble), 1e-12,
+                        run_once(kReference, args, act, w, torch::kDouble), largest,
                         describe(s, act) + " (out only)");
     }
   }
@@ -192,27 +215,29 @@ TEST_F(LstmFusedVsAutograd, OnlyOutInTheLossLeavesStateGradsUndefined) {
 
 TEST_F(LstmFusedVsAutograd, OnlyFinalStateInTheLoss) {
   const Shape s{6, 3, 2, 4};
+  LargestDifference largest(1e-12);
   for (const Activation act : kActs) {
     const Args args = random_args(s, torch::kDouble);
     LossWeights w = random_loss_weights(s, /*use_state=*/true);
     w.r_out.zero_();  // out still in the graph, its grad all zero
     expect_runs_close(run_once(kFused, args, act, w, torch::kDouble),
-                      run_once(kReference, args, act, w, torch::kDouble), 1e-12,
+                      run_once(kReference, args, act, w, torch::kDouble), largest,
                       describe(s, act) + " (state only)");
     // c_T alone: the grads of out and h_T arrive undefined.
     const Args leaves = fresh_leaves(args, torch::kDouble);
-    const Outputs y = lstm_layer_fused(leaves.x, leaves.h0, leaves.c0, leaves.W_x, leaves.W_h,
-                                       leaves.b, act);
+    const Outputs y =
+        lstm_layer_fused(leaves.x, leaves.h0, leaves.c0, leaves.W_x, leaves.W_h, leaves.b, act);
     (std::get<2>(y) * w.r_c).sum().backward();
     const Args ref_leaves = fresh_leaves(args, torch::kDouble);
-    const Outputs ref = reference_layer(ref_leaves.x, ref_leaves.h0, ref_leaves.c0,
-                                        ref_leaves.W_x, ref_leaves.W_h, ref_leaves.b, act);
+    const Outputs ref = reference_layer(ref_leaves.x, ref_leaves.h0, ref_leaves.c0, ref_leaves.W_x,
+                                        ref_leaves.W_h, ref_leaves.b, act);
     (std::get<2>(ref) * w.r_c).sum().backward();
     const auto got = leaves.all();
     const auto want = ref_leaves.all();
     for (size_t k = 0; k < 6; ++k) {
-      EXPECT_LE(rel_diff(got[k].grad(), want[k].grad()), 1e-12)
-          << "c_T only, grad of " << kArgNames[k] << " " << to_string(act);
+      const double d = rel_diff(got[k].grad(), want[k].grad());
+      largest.note(d);
+      EXPECT_LE(d, 1e-12) << "c_T only, grad of " << kArgNames[k] << " " << to_string(act);
     }
   }
 }
@@ -225,8 +250,8 @@ TEST_F(LstmFusedVsAutograd, NonContiguousArgumentsAndNoGradMode) {
   const Tensor W_h_t = args.W_h.t().contiguous().t();
   ASSERT_FALSE(x_bf.is_contiguous());
   ASSERT_FALSE(W_h_t.is_contiguous());
-  const Outputs got = lstm_layer_fused(x_bf, args.h0, args.c0, args.W_x, W_h_t, args.b,
-                                       Activation::Tanh);
+  const Outputs got =
+      lstm_layer_fused(x_bf, args.h0, args.c0, args.W_x, W_h_t, args.b, Activation::Tanh);
   const Outputs want =
       reference_layer(args.x, args.h0, args.c0, args.W_x, args.W_h, args.b, Activation::Tanh);
   EXPECT_LE(rel_diff(std::get<0>(got), std::get<0>(want)), 1e-12);
@@ -240,13 +265,56 @@ TEST_F(LstmFusedVsAutograd, NonContiguousArgumentsAndNoGradMode) {
   }
 }
 
-// ---- 2. two stacked layers -----------------------------------------------------------------------
+TEST_F(LstmFusedVsAutograd, OutGradsOfAnyLayoutAndRetainedGraph) {
+  const Shape s{6, 4, 3, 5};
+  const Args args = random_args(s, torch::kDouble);
+  const Tensor r_batch_first = torch::randn({s.B, s.T, s.H}, torch::kDouble);
+  const Tensor r_state = torch::randn({s.B, s.H}, torch::kDouble);
+  // out seen batch-first: its grad arrives transposed, [T, B, H] with strides [H, T*H, 1].
+  // out summed: its grad arrives expanded, all strides 0.
+  const auto batch_first_loss = [&](const Outputs& y) {
+    return (std::get<0>(y).transpose(0, 1) * r_batch_first).sum() +
+           (std::get<1>(y) * r_state).sum();
+  };
+  const auto sum_loss = [](const Outputs& y) { return std::get<0>(y).sum(); };
+  LargestDifference largest(1e-12);
+  const std::pair<const char*, Layer> paths[] = {{"raw loop", kFused}, {"tensor ops", kFusedOps}};
+  const std::pair<const char*, std::function<Tensor(const Outputs&)>> losses[] = {
+      {"batch-first", batch_first_loss}, {"sum", sum_loss}};
+  for (const auto& [path, layer] : paths) {
+    for (const auto& [loss_name, loss] : losses) {
+      for (const Activation act : kActs) {
+        const std::string what = std::string(path) + ", " + loss_name + ", " + to_string(act);
+        const Args want = fresh_leaves(args, torch::kDouble);
+        loss(reference_layer(want.x, want.h0, want.c0, want.W_x, want.W_h, want.b, act)).backward();
+        const Args got = fresh_leaves(args, torch::kDouble);
+        const Tensor l = loss(layer(got.x, got.h0, got.c0, got.W_x, got.W_h, got.b, act));
+        // A second backward through the retained graph must find the saved tensors unchanged.
+        l.backward({}, /*retain_graph=*/true);
+        std::vector<Tensor> first;
+        for (const Tensor& t : got.all()) first.push_back(t.grad().clone());
+        for (const Tensor& t : got.all()) t.mutable_grad().zero_();
+        l.backward();
+        for (size_t k = 0; k < 6; ++k) {
+          largest.note(rel_diff(first[k], want.all()[k].grad()));
+          EXPECT_LE(rel_diff(first[k], want.all()[k].grad()), 1e-12)
+              << what << ": grad of " << kArgNames[k];
+          EXPECT_LE(rel_diff(got.all()[k].grad(), first[k]), 1e-14)
+              << what << ": second backward, grad of " << kArgNames[k];
+        }
+      }
+    }
+  }
+}
+
+// ---- 2. two stacked layers ----------------------------------------------------------------------
 
 using LstmFusedStack = LstmFusedTest;
 
 TEST_F(LstmFusedStack, TwoLayersMatchAutograd) {
   const Shape s1{6, 3, 4, 5};
   const Shape s2{6, 3, 5, 7};  // layer 2 reads layer 1's out
+  LargestDifference largest(1e-12);
   for (const Activation act : kActs) {
     const Args a1 = random_args(s1, torch::kDouble);
     const Args a2 = random_args(s2, torch::kDouble);
@@ -255,12 +323,11 @@ TEST_F(LstmFusedStack, TwoLayersMatchAutograd) {
     std::vector<Tensor> final_outs;
     for (const Layer& layer : {kFused, kReference}) {
       const Args l1 = fresh_leaves(a1, torch::kDouble);
-      Args l2 = fresh_leaves(a2, torch::kDouble);
+      const Args l2 = fresh_leaves(a2, torch::kDouble);
       const Outputs y1 = layer(l1.x, l1.h0, l1.c0, l1.W_x, l1.W_h, l1.b, act);
       const Outputs y2 = layer(std::get<0>(y1), l2.h0, l2.c0, l2.W_x, l2.W_h, l2.b, act);
       // The first layer's final state feeds the loss too, as a stacked model returns it.
-      (loss_of(y2, w) + (std::get<1>(y1) * w.r_h.narrow(1, 0, s1.H)).sum() +
-       std::get<2>(y1).sum())
+      (loss_of(y2, w) + (std::get<1>(y1) * w.r_h.narrow(1, 0, s1.H)).sum() + std::get<2>(y1).sum())
           .backward();
       final_outs.push_back(std::get<0>(y2).detach());
       std::vector<Tensor> g;
@@ -268,22 +335,25 @@ TEST_F(LstmFusedStack, TwoLayersMatchAutograd) {
       for (const Tensor& t : {l2.h0, l2.c0, l2.W_x, l2.W_h, l2.b}) g.push_back(t.grad());
       grads.push_back(g);
     }
+    largest.note(rel_diff(final_outs[0], final_outs[1]));
     EXPECT_LE(rel_diff(final_outs[0], final_outs[1]), 1e-12);
     for (size_t k = 0; k < grads[0].size(); ++k) {
       const double d = rel_diff(grads[0][k], grads[1][k]);
+      largest.note(d);
       EXPECT_LE(d, 1e-12) << "grad " << k << " (layer 1: x h0 c0 W_x W_h b, layer 2: h0 c0 W_x "
                           << "W_h b) differs by " << d << " " << to_string(act);
     }
   }
 }
 
-// ---- 3. central finite differences ---------------------------------------------------------------
+// ---- 3. central finite differences --------------------------------------------------------------
 
 using LstmFusedFiniteDiff = LstmFusedTest;
 
 TEST_F(LstmFusedFiniteDiff, EveryElementOfXAndTheWeights) {
   const Shape s{3, 2, 2, 2};
   constexpr double kStep = 1e-6;
+  LargestDifference largest(1e-6);
   for (const Activation act : kActs) {
     const Args args = random_args(s, torch::kDouble);
     const LossWeights w = random_loss_weights(s, /*use_state=*/true);
@@ -309,6 +379,7 @@ TEST_F(LstmFusedFiniteDiff, EveryElementOfXAndTheWeights) {
         numeric[e] = (loss[0] - loss[1]) / (2 * kStep);
       }
       const double d = rel_diff(analytic.grads[k].view({-1}), numeric);
+      largest.note(d);
       EXPECT_LE(d, 1e-6) << "grad of " << kArgNames[k] << " vs central differences: " << d << " "
                          << to_string(act) << "\nanalytic " << analytic.grads[k].view({-1})
                          << "\nnumeric " << numeric;
@@ -316,11 +387,12 @@ TEST_F(LstmFusedFiniteDiff, EveryElementOfXAndTheWeights) {
   }
 }
 
-// ---- 4. float32 against float64 ------------------------------------------------------------------
+// ---- 4. float32 against float64 -----------------------------------------------------------------
 
 using LstmFusedPrecision = LstmFusedTest;
 
 TEST_F(LstmFusedPrecision, Float32AgreesWithFloat64) {
+  LargestDifference largest(1e-5);
   for (const Shape& s : kShapes) {
     for (const Activation act : kActs) {
       const Args args = random_args(s, torch::kDouble);
@@ -328,24 +400,25 @@ TEST_F(LstmFusedPrecision, Float32AgreesWithFloat64) {
       const RunResult single = run_once(kFused, args, act, w, torch::kFloat);
       ASSERT_EQ(single.outputs[0].scalar_type(), torch::kFloat);
       ASSERT_EQ(single.grads[3].scalar_type(), torch::kFloat);
-      expect_runs_close(single, run_once(kFused, args, act, w, torch::kDouble), 1e-5,
+      expect_runs_close(single, run_once(kFused, args, act, w, torch::kDouble), largest,
                         describe(s, act) + " float32 vs float64");
     }
   }
 }
 
-// ---- 5. the ATen-op path against the raw loop ----------------------------------------------------
+// ---- 5. the ATen-op path against the raw loop ---------------------------------------------------
 
 using LstmFusedPaths = LstmFusedTest;
 
 TEST_F(LstmFusedPaths, TensorOpsPathEqualsRawLoop) {
+  LargestDifference largest(1e-12);
   for (const Shape& s : kShapes) {
     for (const Activation act : kActs) {
       for (const bool use_state : {true, false}) {
         const Args args = random_args(s, torch::kDouble);
         const LossWeights w = random_loss_weights(s, use_state);
         expect_runs_close(run_once(kFusedOps, args, act, w, torch::kDouble),
-                          run_once(kFused, args, act, w, torch::kDouble), 1e-12,
+                          run_once(kFused, args, act, w, torch::kDouble), largest,
                           describe(s, act) + (use_state ? "" : " (out only)"));
       }
     }
@@ -354,16 +427,17 @@ TEST_F(LstmFusedPaths, TensorOpsPathEqualsRawLoop) {
 
 TEST_F(LstmFusedPaths, TensorOpsPathMatchesAutogradInFloat32) {
   const Shape s{5, 3, 4, 6};
+  LargestDifference largest(1e-5);
   for (const Activation act : kActs) {
     const Args args = random_args(s, torch::kDouble);
     const LossWeights w = random_loss_weights(s, /*use_state=*/true);
     expect_runs_close(run_once(kFusedOps, args, act, w, torch::kFloat),
-                      run_once(kReference, args, act, w, torch::kFloat), 1e-5,
+                      run_once(kReference, args, act, w, torch::kFloat), largest,
                       describe(s, act) + " float32 ops path");
   }
 }
 
-// ---- 6. checks -----------------------------------------------------------------------------------
+// ---- 6. checks ----------------------------------------------------------------------------------
 
 using LstmFusedChecks = LstmFusedTest;
 
