@@ -48,16 +48,13 @@ void add_run_flags(cxxopts::Options& options) {
       ("no-plots", "skip the PNG plots");
 }
 
-// Flag values that have their own parsers get the flag's name in the message.
+// The model's own parsers name the allowed values; the message gains the flag's name.
 template <typename F>
 auto parse_flag(const char* flag, const std::string& value, F parse) {
   try {
     return parse(value);
-  } catch (const std::invalid_argument&) {
-    throw std::invalid_argument(fmt::format("--{} '{}' is not allowed", flag, value) +
-                                (std::string(flag) == "activation" ? " (allowed: tanh, relu)"
-                                 : std::string(flag) == "init"     ? " (allowed: torch, d2l, keras)"
-                                                                   : " (allowed: fused, autograd)"));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("--{}: {}", flag, e.what()));
   }
 }
 
