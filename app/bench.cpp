@@ -1,6 +1,7 @@
 #include "app/bench.h"
 
 #include "app/device.h"
+#include "app/memory_policy.h"
 #include "models/layer_factory.h"
 
 #include <fmt/format.h>
@@ -80,9 +81,71 @@ double gate_flops_forward(const BenchSize& s, int64_t layers) {
   return flops;
 }
 
+namespace {
+
+/// The matrix products of the fused layer and nothing else, on random data of the layer's shapes:
+/// forward, the input product over all steps and one recurrent product per step; backward, one
+/// product per step for dh, then dx, dW_x and dW_h over all steps at once. Their rate is the
+/// ceiling for any layer built on these products.
+class GateProducts {
+ public:
+  GateProducts(const BenchSize& s, int64_t layers, const torch::TensorOptions& opts) : T_(s.T) {
+    const int64_t G = 4 * s.H;
+    for (int64_t l = 0; l < layers; ++l) {
+      const int64_t in = l == 0 ? s.I : s.H;
+      Layer layer;
+      layer.x = torch::randn({s.T * s.B, in}, opts);
+      layer.W_x = torch::randn({in, G}, opts);
+      layer.W_h = torch::randn({s.H, G}, opts);
+      layer.b = torch::randn({G}, opts);
+      layer.out = torch::randn({s.T * s.B, s.H}, opts);
+      layer.h = layer.out.view({s.T, s.B, s.H});
+      layer.gates = torch::empty({s.T, s.B, G}, opts);
+      layer.dgates = torch::randn({s.T, s.B, G}, opts);
+      layer.dh = torch::empty({s.B, s.H}, opts);
+      layers_.push_back(layer);
+    }
+  }
+
+  void forward() {
+    for (auto& l : layers_) {
+      auto gates_2d = l.gates.view({-1, l.gates.size(2)});
+      torch::addmm_out(gates_2d, l.b, l.x, l.W_x);
+      for (int64_t t = 0; t < T_; ++t) l.gates[t].addmm_(l.h[t], l.W_h);
+    }
+  }
+
+  void forward_backward() {
+    forward();
+    for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
+      auto& l = *it;
+      const auto W_hT = l.W_h.t().contiguous();
+      for (int64_t t = T_ - 1; t >= 0; --t) torch::mm_out(l.dh, l.dgates[t], W_hT);
+      const auto dG = l.dgates.view({-1, l.dgates.size(2)});
+      torch::mm(dG, l.W_x.t());
+      torch::mm(l.x.t(), dG);
+      torch::mm(l.out.t(), dG);
+      dG.sum(0);
+    }
+  }
+
+ private:
+  struct Layer {
+    torch::Tensor x, W_x, W_h, b;
+    torch::Tensor out;  // [T * B, H]
+    torch::Tensor h;    // out as [T, B, H]: step t's product reads a [B, H] hidden state
+    torch::Tensor gates, dgates, dh;
+  };
+  int64_t T_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace
+
 BenchReport run_bench(const BenchOptions& o) {
   BenchReport report;
   report.runtime = describe_runtime(o.device);
+  report.heap_kept = freed_memory_kept();
   report.repeats = o.repeats;
   report.matmul_gflops = measure_matmul_gflops(o.device, o.dtype);
   torch::manual_seed(0);
@@ -92,28 +155,35 @@ BenchReport run_bench(const BenchOptions& o) {
     const auto grad_out = torch::randn({s.T, s.B, s.H}, opts);
     const double f_fwd = gate_flops_forward(s, o.layers);
     for (const auto& variant : o.variants) {
-      const auto options = RecurrentOptions(s.I, s.H).num_layers(o.layers);
-      RecurrentLayerPtr layer =
-          variant == "builtin"
-              ? make_recurrent_layer(LayerKind::Builtin, options)
-              : make_recurrent_layer(LayerKind::Scratch, options,
-                                     variant == "scratch-fused" ? ScratchBackward::Fused
-                                                                : ScratchBackward::Autograd);
-      layer->to(o.device, o.dtype);
       BenchRow row{s, variant, {}, {}, 0, 0, 0, 0};
-      row.forward = time_it(
-          [&] {
-            torch::NoGradGuard no_grad;
-            layer->forward(x);
-          },
-          o.device, o.warmup, o.repeats);
-      const auto xg = x.clone().requires_grad_(true);
-      row.forward_backward = time_it(
-          [&] {
-            layer->zero_grad();
-            layer->forward(xg).output.backward(grad_out);
-          },
-          o.device, o.warmup, o.repeats);
+      if (variant == "products-only") {
+        GateProducts products(s, o.layers, opts);
+        row.forward = time_it([&] { products.forward(); }, o.device, o.warmup, o.repeats);
+        row.forward_backward =
+            time_it([&] { products.forward_backward(); }, o.device, o.warmup, o.repeats);
+      } else {
+        const auto options = RecurrentOptions(s.I, s.H).num_layers(o.layers);
+        RecurrentLayerPtr layer =
+            variant == "builtin"
+                ? make_recurrent_layer(LayerKind::Builtin, options)
+                : make_recurrent_layer(LayerKind::Scratch, options,
+                                       variant == "scratch-fused" ? ScratchBackward::Fused
+                                                                  : ScratchBackward::Autograd);
+        layer->to(o.device, o.dtype);
+        row.forward = time_it(
+            [&] {
+              torch::NoGradGuard no_grad;
+              layer->forward(x);
+            },
+            o.device, o.warmup, o.repeats);
+        const auto xg = x.clone().requires_grad_(true);
+        row.forward_backward = time_it(
+            [&] {
+              layer->zero_grad();
+              layer->forward(xg).output.backward(grad_out);
+            },
+            o.device, o.warmup, o.repeats);
+      }
       row.gflop_forward = f_fwd / 1e9;
       row.gflop_forward_backward = 3.0 * f_fwd / 1e9;
       row.pct_forward = 100.0 * row.gflop_forward / row.forward.median / report.matmul_gflops;
@@ -128,7 +198,9 @@ BenchReport run_bench(const BenchOptions& o) {
 void print_bench(const BenchReport& r, std::ostream& out) {
   out << fmt::format("bench ({}); median of {} after warm-up, [min - max] in ms\n", r.runtime,
                      r.repeats);
-  out << fmt::format("matrix-product rate (2048x2048 mm): {:.1f} GFLOP/s\n\n", r.matmul_gflops);
+  out << fmt::format("matrix-product rate (2048x2048 mm): {:.1f} GFLOP/s; heap: {}\n\n",
+                     r.matmul_gflops,
+                     r.heap_kept ? "freed memory kept for reuse" : "glibc defaults");
   out << fmt::format("{:<22} {:<17} {:>28} {:>6} {:>28} {:>6} {:>8}\n", "size (B,T,I,H)",
                      "layer", "forward ms", "% mm", "forward+backward ms", "% mm", "builtin/x");
   for (const auto& row : r.rows) {
@@ -147,7 +219,9 @@ void print_bench(const BenchReport& r, std::ostream& out) {
                        row.variant, cell(row.forward), row.pct_forward,
                        cell(row.forward_backward), row.pct_forward_backward, ratio);
   }
-  out << "\nbuiltin/x: built-in forward+backward time / this layer's (above 1: faster than built-in)\n";
+  out << "\nbuiltin/x: built-in forward+backward time / this layer's (above 1: faster than built-in)\n"
+         "products-only: the fused layer's matrix products alone, on the same shapes; its % mm is\n"
+         "the ceiling for a layer built on those products\n";
 }
 
 nlohmann::json bench_json(const BenchReport& r) {
@@ -167,6 +241,7 @@ nlohmann::json bench_json(const BenchReport& r) {
                     {"pct_of_matmul_forward_backward", row.pct_forward_backward}});
   }
   return {{"runtime", r.runtime}, {"matmul_gflops", r.matmul_gflops},
+          {"heap_kept", r.heap_kept},
           {"repeats", r.repeats}, {"rows", rows}};
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // `lstm-lab bench`: forward and forward+backward time of the built-in layer, the scratch layer
 // with autograd and the scratch layer with its hand-derived backward (fused), at named sizes, in
-// one process, next to the machine's measured matrix-product rate.
+// one process, next to the machine's measured matrix-product rate and the time of the fused
+// layer's matrix products alone.
 
 #include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
@@ -31,7 +32,8 @@ struct BenchOptions {
   int64_t layers = 1;
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kFloat;
-  std::vector<std::string> variants = {"builtin", "scratch-autograd", "scratch-fused"};
+  std::vector<std::string> variants = {"builtin", "scratch-autograd", "scratch-fused",
+                                       "products-only"};
 };
 
 struct Timing {
@@ -48,6 +50,7 @@ struct BenchRow {
 
 struct BenchReport {
   std::string runtime;
+  bool heap_kept = false;    ///< whether malloc kept freed memory (app/memory_policy.h)
   double matmul_gflops = 0;  ///< measured on a large square product in the same dtype
   int64_t repeats = 0;
   std::vector<BenchRow> rows;

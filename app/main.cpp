@@ -1,6 +1,7 @@
 // lstm-lab: the command line. Each subcommand lives in the core library; this only dispatches.
 
 #include "app/cli.h"
+#include "app/memory_policy.h"
 
 #include <c10/util/Exception.h>
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     std::cerr << "lstm-lab: unknown command '" << argv[1] << "' (run lstm-lab --help)\n";
     return 2;
   }
+  lstmlab::keep_freed_memory_for_reuse();
   try {
     // The subcommand sees itself as argv[0], so its own --help reads naturally.
     return it->second.run(argc - 1, argv + 1);
