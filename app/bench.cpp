@@ -206,7 +206,10 @@ void print_bench(const BenchReport& r, std::ostream& out) {
   for (const auto& row : r.rows) {
     const BenchRow* builtin = nullptr;
     for (const auto& other : r.rows) {
-      if (other.size.name == row.size.name && other.variant == "builtin") builtin = &other;
+      const bool same_size = other.size.name == row.size.name && other.size.B == row.size.B &&
+                             other.size.T == row.size.T && other.size.I == row.size.I &&
+                             other.size.H == row.size.H;
+      if (same_size && other.variant == "builtin") builtin = &other;
     }
     const auto size = fmt::format("{} {},{},{},{}", row.size.name, row.size.B, row.size.T,
                                   row.size.I, row.size.H);

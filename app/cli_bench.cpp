@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -48,8 +49,12 @@ int bench_command(int argc, const char* const* argv) {
   }
   if (f.count("size")) {
     if (!f.count("grid") && !f.count("only")) bo.sizes.clear();
-    for (const auto& s : f["size"].as<std::vector<std::string>>()) {
-      bo.sizes.push_back(parse_bench_size(s));
+    // cxxopts splits a vector flag's value at commas and appends repeats: 4 values a size.
+    const auto values = f["size"].as<std::vector<std::string>>();
+    for (size_t k = 0; k < values.size(); k += 4) {
+      std::string text = values[k];
+      for (size_t m = k + 1; m < std::min(k + 4, values.size()); ++m) text += "," + values[m];
+      bo.sizes.push_back(parse_bench_size(text));
     }
   }
   const auto report = run_bench(bo);

@@ -3,6 +3,7 @@
 // popen. Every run is --quiet, tiny, and writes under a temporary directory.
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -194,6 +195,30 @@ TEST_F(Cli, TrainPredictResumeAndCompare) {
 }
 
 // ----- 14. trace -----------------------------------------------------------------------------
+
+TEST_F(Cli, BenchRepeatsOnceAtATinySizeAndWritesJson) {
+  const auto dir = temp_dir("bench");
+  fs::create_directories(dir);
+  const auto json = dir + "/bench.json";
+  const auto o = lstm_lab("bench --size 3,4,2,5 --repeats 1 --threads 1 --json '" + json + "'");
+  ASSERT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"matrix-product rate", "builtin", "scratch-autograd", "scratch-fused",
+                             "products-only", "custom 3,4,2,5"});
+  std::ifstream in(json);
+  ASSERT_TRUE(in) << json;
+  const auto report = nlohmann::json::parse(in);  // throws, failing the test, on invalid JSON
+  EXPECT_EQ(report.at("repeats"), 1);
+  EXPECT_EQ(report.at("heap_kept"), true);  // the executable sets the heap policy at start
+  ASSERT_EQ(report.at("rows").size(), 4u);
+  for (const auto& row : report.at("rows")) {
+    EXPECT_GT(row.at("forward_backward").at("median_s").get<double>(), 0.0) << row.dump();
+  }
+
+  const auto bad = lstm_lab("bench --size 3,4,2 --repeats 1", true);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_EQ(line_count(bad.output), 1u) << bad.output;
+  expect_contains(bad.output, {"--size", "B,T,I,H"});
+}
 
 TEST_F(Cli, TracePrintsTheGates) {
   const auto o = lstm_lab("trace");
