@@ -1,38 +1,28 @@
 #include "app/bench.h"
 
 #include "app/device.h"
+#include "app/device_timer.h"
 #include "app/memory_policy.h"
 #include "models/layer_factory.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <functional>
 #include <sstream>
 
 namespace lstmlab {
 namespace {
 
-void sync(const torch::Device& device) {
-  if (device.is_cuda()) torch::cuda::synchronize(device.index());
-}
-
-// Wall-clock seconds of `fn`, synchronised with the device before and after.
+// `fn` run `warmup` times untimed, then `repeats` times timed: median, min and max seconds.
 Timing time_it(const std::function<void()>& fn, const torch::Device& device, int64_t warmup,
                int64_t repeats) {
+  const DeviceTimer timer(device);
   for (int64_t i = 0; i < warmup; ++i) fn();
   std::vector<double> seconds;
-  for (int64_t i = 0; i < repeats; ++i) {
-    sync(device);
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    sync(device);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+  for (int64_t i = 0; i < repeats; ++i) seconds.push_back(timer.seconds(fn));
   std::sort(seconds.begin(), seconds.end());
   return {seconds[seconds.size() / 2], seconds.front(), seconds.back()};
 }
@@ -145,6 +135,7 @@ class GateProducts {
 BenchReport run_bench(const BenchOptions& o) {
   BenchReport report;
   report.runtime = describe_runtime(o.device);
+  report.clock = DeviceTimer(o.device).clock();
   report.heap_kept = freed_memory_kept();
   report.repeats = o.repeats;
   report.matmul_gflops = measure_matmul_gflops(o.device, o.dtype);
@@ -196,8 +187,8 @@ BenchReport run_bench(const BenchOptions& o) {
 }
 
 void print_bench(const BenchReport& r, std::ostream& out) {
-  out << fmt::format("bench ({}); median of {} after warm-up, [min - max] in ms\n", r.runtime,
-                     r.repeats);
+  out << fmt::format("bench ({}); {}; median of {} after warm-up, [min - max] in ms\n",
+                     r.runtime, r.clock, r.repeats);
   out << fmt::format("matrix-product rate (2048x2048 mm): {:.1f} GFLOP/s; heap: {}\n\n",
                      r.matmul_gflops,
                      r.heap_kept ? "freed memory kept for reuse" : "glibc defaults");
@@ -244,7 +235,7 @@ nlohmann::json bench_json(const BenchReport& r) {
                     {"pct_of_matmul_forward_backward", row.pct_forward_backward}});
   }
   return {{"runtime", r.runtime}, {"matmul_gflops", r.matmul_gflops},
-          {"heap_kept", r.heap_kept},
+          {"clock", r.clock}, {"heap_kept", r.heap_kept},
           {"repeats", r.repeats}, {"rows", rows}};
 }
 

@@ -55,6 +55,7 @@ TEST(Bench, TinyRunReportsEveryVariantAndValidJson) {
   EXPECT_GT(j.at("matmul_gflops").get<double>(), 0.0);
   EXPECT_TRUE(j.at("runtime").is_string());
   EXPECT_TRUE(j.at("heap_kept").is_boolean());
+  EXPECT_EQ(j.at("clock"), "wall clock");  // on the CPU
   std::set<std::string> variants;
   const double gflop = gate_flops_forward(o.sizes[0], 2) / 1e9;
   for (const auto& row : j.at("rows")) {
