@@ -27,7 +27,7 @@ void add_run_flags(cxxopts::Options& options) {
       ("model", "scratch or builtin", cxxopts::value<std::string>()->default_value("scratch"))
       ("hidden", "hidden units", cxxopts::value<int64_t>()->default_value("64"))
       ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
-      ("dropout", "dropout between layers (training only)", cxxopts::value<double>()->default_value("0"))
+      ("dropout", "dropout between layers (training only; compare refuses it)", cxxopts::value<double>()->default_value("0"))
       ("activation", "tanh or relu (relu: scratch only)", cxxopts::value<std::string>()->default_value("tanh"))
       ("init", "torch, d2l or keras", cxxopts::value<std::string>()->default_value("torch"))
       ("scratch-backward", "fused (hand-derived BPTT) or autograd",
@@ -156,6 +156,12 @@ int compare_command(int argc, const char* const* argv) {
   if (config.model.activation == Activation::Relu) {
     throw std::invalid_argument("--activation relu: the built-in layer cannot run it, so there is "
                                 "nothing to compare; use lstm-lab train --model scratch");
+  }
+  if (config.model.dropout > 0 && config.model.layers > 1) {
+    throw std::invalid_argument(fmt::format(
+        "--dropout {:g} with --layers {}: the two layers draw different dropout masks, so their "
+        "trajectories cannot agree; compare with --dropout 0, or train each with lstm-lab train",
+        config.model.dropout, config.model.layers));
   }
   const auto dir =
       f.count("out") ? f["out"].as<std::string>() : default_run_dir("compare-" + config.task);

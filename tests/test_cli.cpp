@@ -220,6 +220,19 @@ TEST_F(Cli, BenchRepeatsOnceAtATinySizeAndWritesJson) {
   expect_contains(bad.output, {"--size", "B,T,I,H"});
 }
 
+TEST_F(Cli, CompareRefusesWhatCannotAgree) {
+  const auto dir = temp_dir("compare");
+  const std::string tiny = " --quiet --no-plots --epochs 1 --points 100 --seq-len 10 --hidden 4";
+  const auto dropout = lstm_lab("compare --layers 2 --dropout 0.3 --out '" + dir + "'" + tiny, true);
+  EXPECT_EQ(dropout.status, 2);
+  EXPECT_EQ(line_count(dropout.output), 1u) << dropout.output;
+  expect_contains(dropout.output, {"--dropout 0.3", "--layers 2", "masks"});
+  const auto relu = lstm_lab("compare --activation relu --out '" + dir + "'" + tiny, true);
+  EXPECT_EQ(relu.status, 2);
+  expect_contains(relu.output, {"--activation relu", "--model scratch"});
+  EXPECT_FALSE(fs::exists(dir));
+}
+
 TEST_F(Cli, TracePrintsTheGates) {
   const auto o = lstm_lab("trace");
   EXPECT_EQ(o.status, 0) << o.output;
