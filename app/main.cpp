@@ -5,6 +5,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -55,7 +56,9 @@ int main(int argc, char** argv) {
     std::cerr << "lstm-lab: unknown command '" << argv[1] << "' (run lstm-lab --help)\n";
     return 2;
   }
-  lstmlab::keep_freed_memory_for_reuse();
+  // LSTMLAB_KEEP_FREED_MEMORY=0 keeps glibc's defaults (bench then says so in its header).
+  const char* keep = std::getenv("LSTMLAB_KEEP_FREED_MEMORY");
+  if (!keep || std::strcmp(keep, "0") != 0) lstmlab::keep_freed_memory_for_reuse();
   try {
     // The subcommand sees itself as argv[0], so its own --help reads naturally.
     return it->second.run(argc - 1, argv + 1);
