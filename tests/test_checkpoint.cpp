@@ -7,10 +7,10 @@
 #include "app/train_run.h"
 #include "app/trainer.h"
 #include "data/sine_waves.h"
+#include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -30,10 +30,7 @@ using lstmlab::RunConfig;
 class Checkpoint : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = ::testing::TempDir() + "lstmlab_checkpoint_" + info->name() + "_" +
-           std::to_string(getpid());
-    fs::remove_all(dir_);
+    dir_ = paths_.path("checkpoint");
     fs::create_directories(dir_);
     config_.sine.points = 120;
     config_.sine.seq_len = 10;
@@ -42,10 +39,6 @@ class Checkpoint : public ::testing::Test {
     config_.train.dtype = "float64";
     config_.train.epochs = 2;
   }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
   lstmlab::SequenceModelPtr model(uint64_t seed) const {
     torch::manual_seed(seed);
     auto m = lstmlab::make_model(config_, data_);
@@ -105,6 +98,7 @@ class Checkpoint : public ::testing::Test {
     ASSERT_TRUE(f.good()) << path;
   }
 
+  lstmlab::test::TempPaths paths_;
   std::string dir_;
   RunConfig config_;
   lstmlab::SineWaves data_{[] {

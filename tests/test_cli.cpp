@@ -2,11 +2,12 @@
 // flag and what is allowed), and a tiny train -> predict -> resume -> compare round, run through
 // popen. Every run is --quiet, tiny, and writes under a temporary directory.
 
+#include "tests/temp_paths.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -59,23 +60,10 @@ size_t file_lines(const std::string& path) {
 
 class Cli : public ::testing::Test {
  protected:
-  void TearDown() override {
-    if (!HasFailure()) {
-      for (const auto& dir : dirs_) fs::remove_all(dir);
-    }
-  }
-  /// A fresh directory path named after the test and this process; removed after a passing test.
-  std::string temp_dir(const std::string& name) {
-    const auto dir = ::testing::TempDir() + "lstmlab_cli_" +
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name +
-                     "_" + std::to_string(getpid());
-    fs::remove_all(dir);
-    dirs_.push_back(dir);
-    return dir;
-  }
+  std::string temp_dir(const std::string& name) { return paths_.path(name); }
 
  private:
-  std::vector<std::string> dirs_;
+  lstmlab::test::TempPaths paths_;
 };
 
 void expect_contains(const std::string& text, std::initializer_list<std::string> parts) {

@@ -4,10 +4,10 @@
 
 #include "app/compare.h"
 #include "app/run_config.h"
+#include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -23,20 +23,10 @@ using lstmlab::RunConfig;
 
 class Compare : public ::testing::Test {
  protected:
-  void TearDown() override {
-    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
-  }
-  /// A fresh directory named after the test and this process; removed after a passing test.
-  std::string out_dir() {
-    dir_ = ::testing::TempDir() + "lstmlab_compare_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-           std::to_string(getpid());
-    fs::remove_all(dir_);
-    return dir_;
-  }
+  std::string out_dir() { return paths_.path("compare"); }
 
  private:
-  std::string dir_;
+  lstmlab::test::TempPaths paths_;
 };
 
 RunConfig tiny_config(const std::string& dtype) {

@@ -6,10 +6,10 @@
 #include "app/run_config.h"
 #include "app/train_run.h"
 #include "data/sine_waves.h"
+#include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -24,20 +24,10 @@ namespace fs = std::filesystem;
 
 class Forecast : public ::testing::Test {
  protected:
-  void TearDown() override {
-    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
-  }
-  /// A fresh directory named after the test and this process; removed after a passing test.
-  std::string fresh_dir() {
-    dir_ = ::testing::TempDir() + "lstmlab_forecast_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-           std::to_string(getpid());
-    fs::remove_all(dir_);
-    return dir_;
-  }
+  std::string fresh_dir() { return paths_.path("forecast"); }
 
  private:
-  std::string dir_;
+  lstmlab::test::TempPaths paths_;
 };
 
 TEST_F(Forecast, ContinuesTheSeriesWithTheTrainedModel) {

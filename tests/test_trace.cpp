@@ -4,6 +4,7 @@
 #include "app/trace.h"
 #include "models/weight_layout.h"
 #include "tests/test_helpers.h"
+#include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -22,10 +23,10 @@ using namespace lstmlab::test;
 
 class Trace : public SeededTest {
  protected:
-  std::string temp_path(const std::string& name) const {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    return ::testing::TempDir() + "lstmlab_trace_" + info->name() + "_" + name;
-  }
+  std::string temp_path(const std::string& name) { return paths_.path(name); }
+
+ private:
+  TempPaths paths_;
 };
 
 // Seed 004's numbers by name: forget (wlr1 h, wlr2 x, blr1), input (wpr*), candidate (wp*),

@@ -8,11 +8,11 @@
 #include "app/trainer.h"
 #include "data/batch_loader.h"
 #include "data/sine_waves.h"
+#include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -35,25 +35,12 @@ class Trainer : public ::testing::Test {
  protected:
   // A stop request is process-wide; no test may leave one behind for the next.
   void SetUp() override { lstmlab::clear_stop_request(); }
-  void TearDown() override {
-    lstmlab::clear_stop_request();
-    if (!HasFailure()) {
-      for (const auto& dir : dirs_) fs::remove_all(dir);
-    }
-  }
+  void TearDown() override { lstmlab::clear_stop_request(); }
 
-  /// A fresh directory named after the test and this process; removed after a passing test.
-  std::string run_dir(const std::string& name) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const auto dir = ::testing::TempDir() + "lstmlab_trainer_" + info->name() + "_" + name + "_" +
-                     std::to_string(getpid());
-    fs::remove_all(dir);
-    dirs_.push_back(dir);
-    return dir;
-  }
+  std::string run_dir(const std::string& name) { return paths_.path(name); }
 
  private:
-  std::vector<std::string> dirs_;
+  lstmlab::test::TempPaths paths_;
 };
 
 /// 120 points, windows of 10: 88 train, 11 validation, 11 test windows.

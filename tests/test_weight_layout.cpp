@@ -6,6 +6,7 @@
 #include "models/lstm_scratch.h"
 #include "models/weight_layout.h"
 #include "tests/test_helpers.h"
+#include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -26,14 +27,14 @@ using namespace lstmlab::test;
 
 class WeightLayout : public SeededTest {
  protected:
-  std::string temp_path(const std::string& name) const {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    return ::testing::TempDir() + "lstmlab_" + info->name() + "_" + name;
-  }
+  std::string temp_path(const std::string& name) { return paths_.path(name); }
   static void write_file(const std::string& path, const std::string& text) {
     std::ofstream out(path);
     out << text;
   }
+
+ private:
+  TempPaths paths_;
 };
 
 StackWeights random_stack(int64_t I, int64_t H, int64_t L) {
