@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace lstmlab {
@@ -179,18 +180,21 @@ void check_arguments(const Tensor& x, const Tensor& h0, const Tensor& c0, const 
 #else
 #define LSTMLAB_IVDEP
 #endif
-// Inline body into the runs even where it is long (the backward's is), or nothing is vectorized.
+// Inline body into the runs even where it is long (the backward's is), or nothing is vectorized;
+// and the row loops into the AVX2 build of their caller, or they run the baseline build.
 #if defined(__GNUC__)
 #define LSTMLAB_FLATTEN __attribute__((flatten))
+#define LSTMLAB_ALWAYS_INLINE __attribute__((always_inline))
 #else
 #define LSTMLAB_FLATTEN
+#define LSTMLAB_ALWAYS_INLINE
 #endif
 
 /// body(j) for j in [0, n): in runs of a fixed 8, which the vectorizer takes (at -O2 it needs a
 /// known trip count: the divides and multiplies then go 4 (float) or 2 (double) to an instruction),
 /// then the rest one by one.
 template <typename F>
-LSTMLAB_FLATTEN inline void for_each_column(int64_t n, const F& body) {
+LSTMLAB_FLATTEN LSTMLAB_ALWAYS_INLINE inline void for_each_column(int64_t n, const F& body) {
   constexpr int64_t kRun = 8;
   int64_t j = 0;
   for (; j + kRun <= n; j += kRun) {
@@ -215,75 +219,6 @@ inline scalar_t act_grad_of_output(scalar_t a) {
   }
 }
 
-// Built twice where the toolchain can pick a version at load time (GCC on x86-64 glibc): for
-// AVX2, 8 floats an instruction, and for the x86-64 baseline, 4; the CPU decides which runs.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define LSTMLAB_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
-#else
-#define LSTMLAB_AVX2_CLONE
-#endif
-
-/// out[j] = exp(scale * in[j]) for j in [0, n): the forward's five exponentials a cell, most of
-/// its element-wise time (float, 512 at a time: 1.5 ns an element for the baseline, 0.6 for AVX2).
-/// in and out are the same run or do not overlap.
-LSTMLAB_AVX2_CLONE void exp_of_scaled(const float* in, float* out, int64_t n, float scale) {
-  for (int64_t j = 0; j < n; ++j) out[j] = gate_exp(scale * in[j]);
-}
-
-void exp_of_scaled(const double* in, double* out, int64_t n, double scale) {
-  for (int64_t j = 0; j < n; ++j) out[j] = gate_exp(scale * in[j]);
-}
-
-/// One forward step. gates: [B, G] pre-activations in, activations out; c_prev: [B, H];
-/// c, h: [B, H] out; cell_act: [B, H] out, act(c) (tanh only, see keeps_cell_activation).
-template <typename scalar_t, Activation kAct>
-void forward_step_cpu(RowSplitter& rows, scalar_t* gates, const scalar_t* c_prev, scalar_t* c,
-                      scalar_t* h, scalar_t* cell_act, int64_t H) {
-  const int64_t G = 4 * H;
-  rows.run([&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      scalar_t* gi = gates + r * G;  // i and f side by side: one run of 2H
-      scalar_t* gf = gi + H;
-      scalar_t* gg = gf + H;
-      scalar_t* go = gg + H;
-      const scalar_t* cp = c_prev + r * H;
-      scalar_t* cr = c + r * H;
-      scalar_t* hr = h + r * H;
-      exp_of_scaled(gi, gi, 2 * H, scalar_t(-1));
-      exp_of_scaled(go, go, H, scalar_t(-1));
-      if constexpr (kAct == Activation::Tanh) {
-        exp_of_scaled(gg, gg, H, scalar_t(2));
-      }
-      for_each_column(H, [&](int64_t j) {
-        const scalar_t i = scalar_t(1) / (scalar_t(1) + gi[j]);
-        const scalar_t f = scalar_t(1) / (scalar_t(1) + gf[j]);
-        scalar_t g;
-        if constexpr (kAct == Activation::Tanh) {
-          g = scalar_t(1) - scalar_t(2) / (scalar_t(1) + gg[j]);
-        } else {
-          g = relu_of(gg[j]);
-        }
-        gi[j] = i;
-        gf[j] = f;
-        gg[j] = g;
-        go[j] = scalar_t(1) / (scalar_t(1) + go[j]);
-        cr[j] = f * cp[j] + i * g;
-      });
-      if constexpr (kAct == Activation::Tanh) {
-        scalar_t* ar = cell_act + r * H;
-        exp_of_scaled(cr, ar, H, scalar_t(2));
-        for_each_column(H, [&](int64_t j) {
-          const scalar_t a = scalar_t(1) - scalar_t(2) / (scalar_t(1) + ar[j]);
-          ar[j] = a;
-          hr[j] = go[j] * a;
-        });
-      } else {
-        for_each_column(H, [&](int64_t j) { hr[j] = go[j] * relu_of(cr[j]); });
-      }
-    }
-  });
-}
-
 /// Where one step of the incoming out grad lies: [B, H] at `data` with the given strides, any
 /// layout (an expanded or transposed grad is read in place, not copied).
 template <typename scalar_t>
@@ -293,50 +228,175 @@ struct StridedRows {
   int64_t col_stride;
 };
 
+/// One forward step. gates: [B, G] pre-activations in, activations out; c_prev: [B, H];
+/// c, h: [B, H] out; cell_act: [B, H] out, act(c) (tanh only, see keeps_cell_activation).
+template <typename scalar_t>
+struct ForwardStep {
+  scalar_t* gates;
+  const scalar_t* c_prev;
+  scalar_t* c;
+  scalar_t* h;
+  scalar_t* cell_act;
+  int64_t H;
+};
+
 /// One backward step. gates: [B, G] activations; c_prev, c: [B, H]; cell_act: [B, H] act(c) (tanh
 /// only; relu recomputes it); dh_next: [B, H] dG_{t+1} W_h^T, or the h_T grad at t = T-1;
 /// dout: the out grad of this step; dc: [B, H] carried, in and out; dgates: [B, G] out.
+template <typename scalar_t>
+struct BackwardStep {
+  const scalar_t* gates;
+  const scalar_t* c_prev;
+  const scalar_t* c;
+  const scalar_t* cell_act;
+  const scalar_t* dh_next;
+  StridedRows<scalar_t> dout;
+  scalar_t* dc;
+  scalar_t* dgates;
+  int64_t H;
+};
+
+/// The forward step's rows [begin, end).
 template <typename scalar_t, Activation kAct>
-void backward_step_cpu(RowSplitter& rows, const scalar_t* gates, const scalar_t* c_prev,
-                       const scalar_t* c, const scalar_t* cell_act, const scalar_t* dh_next,
-                       StridedRows<scalar_t> dout, scalar_t* dc, scalar_t* dgates, int64_t H) {
+LSTMLAB_ALWAYS_INLINE inline void forward_rows(const ForwardStep<scalar_t>& s, int64_t begin,
+                                               int64_t end) {
+  const int64_t H = s.H;
   const int64_t G = 4 * H;
-  rows.run([&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const scalar_t* gi = gates + r * G;
-      const scalar_t* gf = gi + H;
-      const scalar_t* gg = gf + H;
-      const scalar_t* go = gg + H;
-      scalar_t* di = dgates + r * G;
-      scalar_t* df = di + H;
-      scalar_t* dg = df + H;
-      scalar_t* dO = dg + H;
-      const scalar_t* cp = c_prev + r * H;
-      const scalar_t* cr = c + r * H;
-      const scalar_t* ar = kAct == Activation::Tanh ? cell_act + r * H : cr;
-      const scalar_t* dhr = dh_next + r * H;
-      const scalar_t* dor = dout.data + r * dout.row_stride;
-      const int64_t dor_step = dout.col_stride;
-      scalar_t* dcr = dc + r * H;
+  for (int64_t r = begin; r < end; ++r) {
+    scalar_t* gi = s.gates + r * G;  // i and f side by side: one run of 2H
+    scalar_t* gf = gi + H;
+    scalar_t* gg = gf + H;
+    scalar_t* go = gg + H;
+    const scalar_t* cp = s.c_prev + r * H;
+    scalar_t* cr = s.c + r * H;
+    scalar_t* hr = s.h + r * H;
+    for (int64_t j = 0; j < 2 * H; ++j) gi[j] = gate_exp(-gi[j]);
+    for (int64_t j = 0; j < H; ++j) go[j] = gate_exp(-go[j]);
+    if constexpr (kAct == Activation::Tanh) {
+      for (int64_t j = 0; j < H; ++j) gg[j] = gate_exp(scalar_t(2) * gg[j]);
+    }
+    for_each_column(H, [&](int64_t j) {
+      const scalar_t i = scalar_t(1) / (scalar_t(1) + gi[j]);
+      const scalar_t f = scalar_t(1) / (scalar_t(1) + gf[j]);
+      scalar_t g;
+      if constexpr (kAct == Activation::Tanh) {
+        g = scalar_t(1) - scalar_t(2) / (scalar_t(1) + gg[j]);
+      } else {
+        g = relu_of(gg[j]);
+      }
+      gi[j] = i;
+      gf[j] = f;
+      gg[j] = g;
+      go[j] = scalar_t(1) / (scalar_t(1) + go[j]);
+      cr[j] = f * cp[j] + i * g;
+    });
+    if constexpr (kAct == Activation::Tanh) {
+      scalar_t* ar = s.cell_act + r * H;
+      for (int64_t j = 0; j < H; ++j) ar[j] = gate_exp(scalar_t(2) * cr[j]);
       for_each_column(H, [&](int64_t j) {
-        const scalar_t dh = dhr[j] + dor[j * dor_step];
-        const scalar_t i = gi[j];
-        const scalar_t f = gf[j];
-        const scalar_t g = gg[j];
-        const scalar_t o = go[j];
-        scalar_t a;
-        if constexpr (kAct == Activation::Tanh) {
-          a = ar[j];
-        } else {
-          a = relu_of(ar[j]);
-        }
-        const scalar_t dct = dcr[j] + dh * o * act_grad_of_output<scalar_t, kAct>(a);
-        dO[j] = dh * a * o * (scalar_t(1) - o);
-        di[j] = dct * g * i * (scalar_t(1) - i);
-        df[j] = dct * cp[j] * f * (scalar_t(1) - f);
-        dg[j] = dct * i * act_grad_of_output<scalar_t, kAct>(g);
-        dcr[j] = dct * f;
+        const scalar_t a = scalar_t(1) - scalar_t(2) / (scalar_t(1) + ar[j]);
+        ar[j] = a;
+        hr[j] = go[j] * a;
       });
+    } else {
+      for_each_column(H, [&](int64_t j) { hr[j] = go[j] * relu_of(cr[j]); });
+    }
+  }
+}
+
+/// The backward step's rows [begin, end).
+template <typename scalar_t, Activation kAct>
+LSTMLAB_ALWAYS_INLINE inline void backward_rows(const BackwardStep<scalar_t>& s, int64_t begin,
+                                                int64_t end) {
+  const int64_t H = s.H;
+  const int64_t G = 4 * H;
+  for (int64_t r = begin; r < end; ++r) {
+    const scalar_t* gi = s.gates + r * G;
+    const scalar_t* gf = gi + H;
+    const scalar_t* gg = gf + H;
+    const scalar_t* go = gg + H;
+    scalar_t* di = s.dgates + r * G;
+    scalar_t* df = di + H;
+    scalar_t* dg = df + H;
+    scalar_t* dO = dg + H;
+    const scalar_t* cp = s.c_prev + r * H;
+    const scalar_t* cr = s.c + r * H;
+    const scalar_t* ar = kAct == Activation::Tanh ? s.cell_act + r * H : cr;
+    const scalar_t* dhr = s.dh_next + r * H;
+    const scalar_t* dor = s.dout.data + r * s.dout.row_stride;
+    const int64_t dor_step = s.dout.col_stride;
+    scalar_t* dcr = s.dc + r * H;
+    for_each_column(H, [&](int64_t j) {
+      const scalar_t dh = dhr[j] + dor[j * dor_step];
+      const scalar_t i = gi[j];
+      const scalar_t f = gf[j];
+      const scalar_t g = gg[j];
+      const scalar_t o = go[j];
+      scalar_t a;
+      if constexpr (kAct == Activation::Tanh) {
+        a = ar[j];
+      } else {
+        a = relu_of(ar[j]);
+      }
+      const scalar_t dct = dcr[j] + dh * o * act_grad_of_output<scalar_t, kAct>(a);
+      dO[j] = dh * a * o * (scalar_t(1) - o);
+      di[j] = dct * g * i * (scalar_t(1) - i);
+      df[j] = dct * cp[j] * f * (scalar_t(1) - f);
+      dg[j] = dct * i * act_grad_of_output<scalar_t, kAct>(g);
+      dcr[j] = dct * f;
+    });
+  }
+}
+
+// In float the row loops are built twice where the toolchain can pick a version at load time (GCC
+// on x86-64 glibc): for AVX2, 8 floats an instruction, and for the x86-64 baseline, 4; the CPU
+// decides which runs. The exponentials alone, 512 at a time: 1.5 ns an element for the baseline,
+// 0.6 for AVX2. Double runs the baseline: its exp is a library call either way.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define LSTMLAB_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define LSTMLAB_AVX2_CLONE
+#endif
+
+LSTMLAB_AVX2_CLONE void forward_rows_float_tanh(const ForwardStep<float>& s, int64_t begin,
+                                                int64_t end) {
+  forward_rows<float, Activation::Tanh>(s, begin, end);
+}
+LSTMLAB_AVX2_CLONE void forward_rows_float_relu(const ForwardStep<float>& s, int64_t begin,
+                                                int64_t end) {
+  forward_rows<float, Activation::Relu>(s, begin, end);
+}
+LSTMLAB_AVX2_CLONE void backward_rows_float_tanh(const BackwardStep<float>& s, int64_t begin,
+                                                 int64_t end) {
+  backward_rows<float, Activation::Tanh>(s, begin, end);
+}
+LSTMLAB_AVX2_CLONE void backward_rows_float_relu(const BackwardStep<float>& s, int64_t begin,
+                                                 int64_t end) {
+  backward_rows<float, Activation::Relu>(s, begin, end);
+}
+
+template <typename scalar_t, Activation kAct>
+void forward_step_cpu(RowSplitter& rows, const ForwardStep<scalar_t>& step) {
+  rows.run([&](int64_t begin, int64_t end) {
+    if constexpr (std::is_same_v<scalar_t, float> && kAct == Activation::Tanh) {
+      forward_rows_float_tanh(step, begin, end);
+    } else if constexpr (std::is_same_v<scalar_t, float>) {
+      forward_rows_float_relu(step, begin, end);
+    } else {
+      forward_rows<scalar_t, kAct>(step, begin, end);
+    }
+  });
+}
+
+template <typename scalar_t, Activation kAct>
+void backward_step_cpu(RowSplitter& rows, const BackwardStep<scalar_t>& step) {
+  rows.run([&](int64_t begin, int64_t end) {
+    if constexpr (std::is_same_v<scalar_t, float> && kAct == Activation::Tanh) {
+      backward_rows_float_tanh(step, begin, end);
+    } else if constexpr (std::is_same_v<scalar_t, float>) {
+      backward_rows_float_relu(step, begin, end);
+    } else {
+      backward_rows<scalar_t, kAct>(step, begin, end);
     }
   });
 }
@@ -455,16 +515,14 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_layer_fused_forward", [&] {
         for (int64_t t = 0; t < T; ++t) {
           gate_steps[t].addmm_(t == 0 ? h0 : out_steps[t - 1], W_h);
-          scalar_t* gates_t = step_ptr<scalar_t>(gates, t);
-          const scalar_t* c_prev = step_ptr<scalar_t>(cells, t);
-          scalar_t* c_t = step_ptr<scalar_t>(cells, t + 1);
-          scalar_t* h_t = step_ptr<scalar_t>(out, t);
+          const ForwardStep<scalar_t> step{
+              step_ptr<scalar_t>(gates, t), step_ptr<scalar_t>(cells, t),
+              step_ptr<scalar_t>(cells, t + 1), step_ptr<scalar_t>(out, t),
+              keep_cell_act ? step_ptr<scalar_t>(cell_act, t) : nullptr, H};
           if (act == Activation::Tanh) {
-            forward_step_cpu<scalar_t, Activation::Tanh>(rows, gates_t, c_prev, c_t, h_t,
-                                                         step_ptr<scalar_t>(cell_act, t), H);
+            forward_step_cpu<scalar_t, Activation::Tanh>(rows, step);
           } else {
-            forward_step_cpu<scalar_t, Activation::Relu>(rows, gates_t, c_prev, c_t, h_t, nullptr,
-                                                         H);
+            forward_step_cpu<scalar_t, Activation::Relu>(rows, step);
           }
         }
       });
@@ -545,19 +603,20 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
         scalar_t* dh_data = dh.data_ptr<scalar_t>();
         scalar_t* dc_data = dc.data_ptr<scalar_t>();
         for (int64_t t = T - 1; t >= 0; --t) {
-          const scalar_t* gates_t = step_ptr<scalar_t>(gates, t);
-          const scalar_t* c_prev = step_ptr<scalar_t>(cells, t);
-          const scalar_t* c_t = step_ptr<scalar_t>(cells, t + 1);
-          const StridedRows<scalar_t> dout_t{dout_data + t * dout_t_stride, dout_b_stride,
-                                             dout_h_stride};
-          scalar_t* dgates_t = step_ptr<scalar_t>(dgates, t);
+          const BackwardStep<scalar_t> step{
+              step_ptr<scalar_t>(gates, t),
+              step_ptr<scalar_t>(cells, t),
+              step_ptr<scalar_t>(cells, t + 1),
+              cell_act.defined() ? step_ptr<scalar_t>(cell_act, t) : nullptr,
+              dh_data,
+              {dout_data + t * dout_t_stride, dout_b_stride, dout_h_stride},
+              dc_data,
+              step_ptr<scalar_t>(dgates, t),
+              H};
           if (act == Activation::Tanh) {
-            backward_step_cpu<scalar_t, Activation::Tanh>(rows, gates_t, c_prev, c_t,
-                                                          step_ptr<scalar_t>(cell_act, t), dh_data,
-                                                          dout_t, dc_data, dgates_t, H);
+            backward_step_cpu<scalar_t, Activation::Tanh>(rows, step);
           } else {
-            backward_step_cpu<scalar_t, Activation::Relu>(rows, gates_t, c_prev, c_t, nullptr,
-                                                          dh_data, dout_t, dc_data, dgates_t, H);
+            backward_step_cpu<scalar_t, Activation::Relu>(rows, step);
           }
           if (t > 0 || needs_dh0) at::mm_out(dh, dgate_steps[t], W_hT);
         }
