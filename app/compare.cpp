@@ -52,20 +52,21 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
 
   CompareResult result;
   result.tolerance = compare_tolerance(config.train.dtype);
-  RunRequest request;
-  request.quiet = quiet;
-  request.plots = plots;
-  request.config = builtin_config;
-  request.run_dir = out_dir + "/builtin";
-  request.model = builtin;
-  request.label = "builtin: ";
-  result.builtin = train_run(request, log);
+  // One after the other, each in its own run directory under out_dir.
+  const auto train = [&](const RunConfig& run_config, const SequenceModelPtr& model,
+                         const std::string& name) {
+    RunRequest request;
+    request.quiet = quiet;
+    request.plots = plots;
+    request.config = run_config;
+    request.run_dir = out_dir + "/" + name;
+    request.model = model;
+    request.label = name + ": ";
+    return train_run(request, log);
+  };
+  result.builtin = train(builtin_config, builtin, "builtin");
   if (result.builtin.stopped) return result;
-  request.config = scratch_config;
-  request.run_dir = out_dir + "/scratch";
-  request.model = scratch;
-  request.label = "scratch: ";
-  result.scratch = train_run(request, log);
+  result.scratch = train(scratch_config, scratch, "scratch");
   if (result.scratch.stopped) return result;
 
   std::ofstream csv(out_dir + "/compare.csv");
@@ -75,6 +76,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
   for (size_t i = 0; i < std::min(hb.size(), hs.size()); ++i) {
     const double scale = std::max(std::abs(hb[i].train_loss), 1e-300);
     const double rel = std::abs(hs[i].train_loss - hb[i].train_loss) / scale;
+    result.rel_diffs.push_back(rel);
     if (!(rel <= result.max_rel_diff)) {  // NaN counts as the worst
       result.max_rel_diff = std::isnan(rel) ? std::numeric_limits<double>::infinity() : rel;
       result.worst_epoch = hb[i].epoch;
@@ -100,14 +102,12 @@ void print_compare(const CompareResult& r, const RunConfig& config, std::ostream
   const auto& hs = r.scratch.history;
   out << fmt::format("\n{:>6} {:>16} {:>16} {:>10}\n", "epoch", "builtin loss", "scratch loss",
                      "rel diff");
-  const size_t n = std::min(hb.size(), hs.size());
+  const size_t n = r.rel_diffs.size();
   for (size_t i = 0; i < n; ++i) {
     // Every epoch of a short run; the first, every tenth and the last of a long one.
     if (n > 20 && i != 0 && (i + 1) % 10 != 0 && i + 1 != n) continue;
-    const double rel = std::abs(hs[i].train_loss - hb[i].train_loss) /
-                       std::max(std::abs(hb[i].train_loss), 1e-300);
     out << fmt::format("{:>6} {:>16.9g} {:>16.9g} {:>10.2e}\n", hb[i].epoch, hb[i].train_loss,
-                       hs[i].train_loss, rel);
+                       hs[i].train_loss, r.rel_diffs[i]);
   }
   out << fmt::format("\nlargest per-epoch train-loss difference: {:.3e} relative{}; "
                      "tolerance for {} {:.0e}: {}\n",

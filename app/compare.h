@@ -7,12 +7,14 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace lstmlab {
 
 struct CompareResult {
   RunResult builtin, scratch;
-  double max_rel_diff = 0;  ///< over epochs, |scratch - builtin| / |builtin| of the train loss
+  std::vector<double> rel_diffs;  ///< per epoch, |scratch - builtin| / |builtin| of the train loss
+  double max_rel_diff = 0;        ///< the largest of rel_diffs (inf when one is NaN)
   int64_t worst_epoch = 0;
   double tolerance = 0;
   double builtin_epoch_seconds = 0;  ///< median train seconds per epoch

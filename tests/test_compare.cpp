@@ -68,6 +68,8 @@ void check_compare(const std::string& dtype, const std::string& dir) {
     const double rel = std::abs(r.scratch.history[i].train_loss - r.builtin.history[i].train_loss) /
                        std::abs(r.builtin.history[i].train_loss);
     EXPECT_LE(rel, r.max_rel_diff) << "max_rel_diff is not the largest; epoch " << i + 1;
+    ASSERT_EQ(r.rel_diffs.size(), 4u);
+    EXPECT_DOUBLE_EQ(r.rel_diffs[i], rel) << "epoch " << i + 1;
   }
 
   for (const char* run : {"builtin", "scratch"}) {
