@@ -52,7 +52,7 @@ struct BenchReport {
   std::string runtime;
   std::string clock;         ///< what timed it (app/device_timer.h)
   bool heap_kept = false;    ///< whether malloc kept freed memory (app/memory_policy.h)
-  double matmul_gflops = 0;  ///< measured on a large square product in the same dtype
+  double matmul_gflops = 0;  ///< best rate of a large square product in the same dtype
   int64_t repeats = 0;
   std::vector<BenchRow> rows;
 };
