@@ -214,9 +214,12 @@ void print_bench(const BenchReport& r, std::ostream& out) {
     auto cell = [](const Timing& t) {
       return fmt::format("{:9.2f} [{:.2f} - {:.2f}]", t.median * 1e3, t.min * 1e3, t.max * 1e3);
     };
-    const double ratio =
-        builtin ? builtin->forward_backward.median / row.forward_backward.median : 0.0;
-    out << fmt::format("{:<22} {:<17} {:>28} {:>5.1f}% {:>28} {:>5.1f}% {:>7.2f}x\n", size,
+    // No built-in row at this size (--variants left it out): no ratio.
+    const std::string ratio =
+        builtin ? fmt::format("{:.2f}x", builtin->forward_backward.median /
+                                             row.forward_backward.median)
+                : "-";
+    out << fmt::format("{:<22} {:<17} {:>28} {:>5.1f}% {:>28} {:>5.1f}% {:>8}\n", size,
                        row.variant, cell(row.forward), row.pct_forward,
                        cell(row.forward_backward), row.pct_forward_backward, ratio);
   }

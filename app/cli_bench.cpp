@@ -19,6 +19,8 @@ int bench_command(int argc, const char* const* argv) {
        cxxopts::value<std::vector<std::string>>())
       ("grid", "also run the default grid (seed002, d2l, mid, fastrnns) with --size")
       ("only", "run only these default sizes (comma-separated names)", cxxopts::value<std::string>())
+      ("variants", "time only these (comma-separated): builtin, scratch-autograd, scratch-fused, "
+       "products-only", cxxopts::value<std::vector<std::string>>())
       ("repeats", "timed repeats per measurement", cxxopts::value<int64_t>()->default_value("5"))
       ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
       ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
@@ -46,6 +48,17 @@ int bench_command(int argc, const char* const* argv) {
       throw std::invalid_argument("--only names none of seed002, d2l, mid, fastrnns");
     }
     bo.sizes = chosen;
+  }
+  if (f.count("variants")) {
+    const BenchOptions all;
+    bo.variants.clear();
+    for (const auto& v : f["variants"].as<std::vector<std::string>>()) {
+      if (std::find(all.variants.begin(), all.variants.end(), v) == all.variants.end()) {
+        throw std::invalid_argument("--variants: unknown '" + v + "' (choose from builtin, "
+                                    "scratch-autograd, scratch-fused, products-only)");
+      }
+      bo.variants.push_back(v);
+    }
   }
   if (f.count("size")) {
     if (!f.count("grid") && !f.count("only")) bo.sizes.clear();

@@ -206,6 +206,14 @@ TEST_F(Cli, BenchRepeatsOnceAtATinySizeAndWritesJson) {
   EXPECT_NE(bad.status, 0);
   EXPECT_EQ(line_count(bad.output), 1u) << bad.output;
   expect_contains(bad.output, {"--size", "B,T,I,H"});
+
+  const auto one = lstm_lab("bench --size 3,4,2,5 --repeats 1 --variants scratch-fused");
+  ASSERT_EQ(one.status, 0) << one.output;
+  expect_contains(one.output, {"scratch-fused"});
+  EXPECT_EQ(one.output.find("scratch-autograd"), std::string::npos) << one.output;
+  const auto unknown = lstm_lab("bench --size 3,4,2,5 --repeats 1 --variants fast", true);
+  EXPECT_NE(unknown.status, 0);
+  expect_contains(unknown.output, {"--variants", "'fast'", "scratch-fused"});
 }
 
 TEST_F(Cli, CompareRefusesWhatCannotAgree) {
