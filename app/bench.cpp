@@ -95,6 +95,9 @@ class GateProducts {
       layer.gates = torch::empty({s.T, s.B, G}, opts);
       layer.dgates = torch::randn({s.T, s.B, G}, opts);
       layer.dh = torch::empty({s.B, s.H}, opts);
+      layer.h_steps = layer.h.unbind(0);
+      layer.gate_steps = layer.gates.unbind(0);
+      layer.dgate_steps = layer.dgates.unbind(0);
       layers_.push_back(layer);
     }
   }
@@ -103,7 +106,7 @@ class GateProducts {
     for (auto& l : layers_) {
       auto gates_2d = l.gates.view({-1, l.gates.size(2)});
       torch::addmm_out(gates_2d, l.b, l.x, l.W_x);
-      for (int64_t t = 0; t < T_; ++t) l.gates[t].addmm_(l.h[t], l.W_h);
+      for (int64_t t = 0; t < T_; ++t) l.gate_steps[t].addmm_(l.h_steps[t], l.W_h);
     }
   }
 
@@ -112,7 +115,7 @@ class GateProducts {
     for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
       auto& l = *it;
       const auto W_hT = l.W_h.t().contiguous();
-      for (int64_t t = T_ - 1; t >= 0; --t) torch::mm_out(l.dh, l.dgates[t], W_hT);
+      for (int64_t t = T_ - 1; t >= 0; --t) torch::mm_out(l.dh, l.dgate_steps[t], W_hT);
       const auto dG = l.dgates.view({-1, l.dgates.size(2)});
       torch::mm(dG, l.W_x.t());
       torch::mm(l.x.t(), dG);
@@ -127,6 +130,8 @@ class GateProducts {
     torch::Tensor out;  // [T * B, H]
     torch::Tensor h;    // out as [T, B, H]: step t's product reads a [B, H] hidden state
     torch::Tensor gates, dgates, dh;
+    // Per-step views made once, as the fused layer makes them, so that the loops make none.
+    std::vector<torch::Tensor> h_steps, gate_steps, dgate_steps;
   };
   int64_t T_;
   std::vector<Layer> layers_;
