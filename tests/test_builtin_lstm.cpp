@@ -28,15 +28,6 @@ lstmlab::RecurrentLayerPtr make_builtin(const RecurrentOptions& o) {
   return lstmlab::BuiltinLSTM(o).ptr();
 }
 
-void expect_same_stack(const StackWeights& a, const StackWeights& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t k = 0; k < a.size(); ++k) {
-    EXPECT_TRUE(torch::equal(a[k].W_x, b[k].W_x)) << "W_x layer " << k;
-    EXPECT_TRUE(torch::equal(a[k].W_h, b[k].W_h)) << "W_h layer " << k;
-    EXPECT_TRUE(torch::equal(a[k].b, b[k].b)) << "b layer " << k;
-  }
-}
-
 TEST_F(BuiltinLSTM, Seed003BatchFirstShape) { check_seed_003(make_builtin); }
 
 TEST_F(BuiltinLSTM, ShapesOfEveryOptionCombination) { check_option_combinations(make_builtin); }

@@ -37,6 +37,16 @@ inline void expect_sizes(const torch::Tensor& t, const std::vector<int64_t>& exp
       << what << ": expected " << torch::IntArrayRef(expected) << ", got " << t.sizes();
 }
 
+/// Two weight stacks hold bit-for-bit the same numbers, layer by layer.
+inline void expect_same_stack(const StackWeights& a, const StackWeights& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t k = 0; k < a.size(); ++k) {
+    EXPECT_TRUE(torch::equal(a[k].W_x, b[k].W_x)) << "W_x layer " << k;
+    EXPECT_TRUE(torch::equal(a[k].W_h, b[k].W_h)) << "W_h layer " << k;
+    EXPECT_TRUE(torch::equal(a[k].b, b[k].b)) << "b layer " << k;
+  }
+}
+
 /// max |a - b| / max |b|: the largest difference relative to the reference's scale (infinite when
 /// either is missing or the shapes differ, so a comparison never passes by accident).
 inline double max_rel_diff(const torch::Tensor& a, const torch::Tensor& b) {

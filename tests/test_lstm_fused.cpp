@@ -2,6 +2,7 @@
 // and its ATen-op path. Letters: T time steps, B batch, I input features, H hidden units, G = 4H.
 
 #include "models/lstm_fused.h"
+#include "tests/test_helpers.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -27,14 +28,6 @@ struct Shape {
 std::string describe(const Shape& s, Activation act) {
   return "T=" + std::to_string(s.T) + " B=" + std::to_string(s.B) + " I=" + std::to_string(s.I) +
          " H=" + std::to_string(s.H) + " act=" + to_string(act);
-}
-
-/// max |a - b| / max |b|: the largest difference, relative to the reference's scale.
-double rel_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  const double scale = b.abs().max().item<double>();
-  const double diff = (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-  return diff / std::max(scale, 1e-300);
 }
 
 using Outputs = std::tuple<Tensor, Tensor, Tensor>;
@@ -159,14 +152,14 @@ void expect_runs_close(const RunResult& got, const RunResult& want, LargestDiffe
   const double tol = largest.tolerance();
   const char* const output_names[] = {"out", "h_T", "c_T"};
   for (size_t k = 0; k < 3; ++k) {
-    const double d = rel_diff(got.outputs[k], want.outputs[k]);
+    const double d = test::max_rel_diff(got.outputs[k], want.outputs[k]);
     largest.note(d);
     EXPECT_LE(d, tol) << what << ": " << output_names[k] << " differs by " << d << " (relative)";
   }
   for (size_t k = 0; k < 6; ++k) {
     ASSERT_TRUE(got.grads[k].defined()) << what << ": no grad for " << kArgNames[k];
     ASSERT_TRUE(want.grads[k].defined()) << what << ": reference has no grad for " << kArgNames[k];
-    const double d = rel_diff(got.grads[k], want.grads[k]);
+    const double d = test::max_rel_diff(got.grads[k], want.grads[k]);
     largest.note(d);
     EXPECT_LE(d, tol) << what << ": grad of " << kArgNames[k] << " differs by " << d
                       << " (relative)";
@@ -235,7 +228,7 @@ TEST_F(LstmFusedVsAutograd, OnlyFinalStateInTheLoss) {
     const auto got = leaves.all();
     const auto want = ref_leaves.all();
     for (size_t k = 0; k < 6; ++k) {
-      const double d = rel_diff(got[k].grad(), want[k].grad());
+      const double d = test::max_rel_diff(got[k].grad(), want[k].grad());
       largest.note(d);
       EXPECT_LE(d, 1e-12) << "c_T only, grad of " << kArgNames[k] << " " << to_string(act);
     }
@@ -254,14 +247,14 @@ TEST_F(LstmFusedVsAutograd, NonContiguousArgumentsAndNoGradMode) {
       lstm_layer_fused(x_bf, args.h0, args.c0, args.W_x, W_h_t, args.b, Activation::Tanh);
   const Outputs want =
       reference_layer(args.x, args.h0, args.c0, args.W_x, args.W_h, args.b, Activation::Tanh);
-  EXPECT_LE(rel_diff(std::get<0>(got), std::get<0>(want)), 1e-12);
+  EXPECT_LE(test::max_rel_diff(std::get<0>(got), std::get<0>(want)), 1e-12);
   {
     torch::NoGradGuard no_grad;
     const Args leaves = fresh_leaves(args, torch::kDouble);
     const Outputs y = lstm_layer_fused(leaves.x, leaves.h0, leaves.c0, leaves.W_x, leaves.W_h,
                                        leaves.b, Activation::Tanh);
     EXPECT_FALSE(std::get<0>(y).requires_grad());
-    EXPECT_LE(rel_diff(std::get<1>(y), std::get<1>(want)), 1e-12);
+    EXPECT_LE(test::max_rel_diff(std::get<1>(y), std::get<1>(want)), 1e-12);
   }
 }
 
@@ -296,10 +289,10 @@ TEST_F(LstmFusedVsAutograd, OutGradsOfAnyLayoutAndRetainedGraph) {
         for (const Tensor& t : got.all()) t.mutable_grad().zero_();
         l.backward();
         for (size_t k = 0; k < 6; ++k) {
-          largest.note(rel_diff(first[k], want.all()[k].grad()));
-          EXPECT_LE(rel_diff(first[k], want.all()[k].grad()), 1e-12)
+          largest.note(test::max_rel_diff(first[k], want.all()[k].grad()));
+          EXPECT_LE(test::max_rel_diff(first[k], want.all()[k].grad()), 1e-12)
               << what << ": grad of " << kArgNames[k];
-          EXPECT_LE(rel_diff(got.all()[k].grad(), first[k]), 1e-14)
+          EXPECT_LE(test::max_rel_diff(got.all()[k].grad(), first[k]), 1e-14)
               << what << ": second backward, grad of " << kArgNames[k];
         }
       }
@@ -335,10 +328,10 @@ TEST_F(LstmFusedStack, TwoLayersMatchAutograd) {
       for (const Tensor& t : {l2.h0, l2.c0, l2.W_x, l2.W_h, l2.b}) g.push_back(t.grad());
       grads.push_back(g);
     }
-    largest.note(rel_diff(final_outs[0], final_outs[1]));
-    EXPECT_LE(rel_diff(final_outs[0], final_outs[1]), 1e-12);
+    largest.note(test::max_rel_diff(final_outs[0], final_outs[1]));
+    EXPECT_LE(test::max_rel_diff(final_outs[0], final_outs[1]), 1e-12);
     for (size_t k = 0; k < grads[0].size(); ++k) {
-      const double d = rel_diff(grads[0][k], grads[1][k]);
+      const double d = test::max_rel_diff(grads[0][k], grads[1][k]);
       largest.note(d);
       EXPECT_LE(d, 1e-12) << "grad " << k << " (layer 1: x h0 c0 W_x W_h b, layer 2: h0 c0 W_x "
                           << "W_h b) differs by " << d << " " << to_string(act);
@@ -378,7 +371,7 @@ TEST_F(LstmFusedFiniteDiff, EveryElementOfXAndTheWeights) {
         flat[e] = keep;
         numeric[e] = (loss[0] - loss[1]) / (2 * kStep);
       }
-      const double d = rel_diff(analytic.grads[k].view({-1}), numeric);
+      const double d = test::max_rel_diff(analytic.grads[k].view({-1}), numeric);
       largest.note(d);
       EXPECT_LE(d, 1e-6) << "grad of " << kArgNames[k] << " vs central differences: " << d << " "
                          << to_string(act) << "\nanalytic " << analytic.grads[k].view({-1})

@@ -46,15 +46,6 @@ StackWeights random_stack(int64_t I, int64_t H, int64_t L) {
   return stack;
 }
 
-void expect_same_stack(const StackWeights& a, const StackWeights& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t k = 0; k < a.size(); ++k) {
-    EXPECT_TRUE(torch::equal(a[k].W_x, b[k].W_x)) << "W_x layer " << k;
-    EXPECT_TRUE(torch::equal(a[k].W_h, b[k].W_h)) << "W_h layer " << k;
-    EXPECT_TRUE(torch::equal(a[k].b, b[k].b)) << "b layer " << k;
-  }
-}
-
 std::map<std::string, torch::Tensor> as_map(const NamedTensors& named) {
   return {named.begin(), named.end()};
 }
