@@ -167,8 +167,11 @@ Evaluation Trainer::evaluate(Split split) {
   Evaluation e;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   e.loss = e.rmse = e.mae = nan;
-  BatchLoader loader(data_, split,
-                     LoaderOptions{config_.train.batch_size, false, 0, device_, dtype_});
+  const BatchLoader& loader =
+      eval_loaders_
+          .try_emplace(split, data_, split,
+                       LoaderOptions{config_.train.batch_size, false, 0, device_, dtype_})
+          .first->second;
   if (loader.size() == 0) return e;
   torch::NoGradGuard no_grad;
   model_->eval();

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -91,6 +92,7 @@ class Trainer {
   torch::ScalarType dtype_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   BatchLoader train_loader_;
+  std::map<Split, BatchLoader> eval_loaders_;  ///< made on a split's first evaluation, then kept
   TrainPosition position_;
   std::vector<EpochMetrics> history_;
   bool stopped_ = false;

@@ -42,6 +42,12 @@ BatchLoader::BatchLoader(const Dataset& dataset, Split split, LoaderOptions opti
     throw std::invalid_argument(std::string("--dtype ") + c10::toString(options_.dtype) +
                                 " is not a floating-point type: use float32 or float64");
   }
+  if (size_ == 0) return;
+  const Batch all = dataset_.examples(split_, at::arange(size_, at::TensorOptions().dtype(at::kLong)));
+  TORCH_CHECK(all.input.size(0) == size_ && all.target.size(0) == size_, dataset_.name(),
+              ": asked for ", size_, " ", to_string(split_), " examples, got input of size ",
+              all.input.sizes(), " and target of size ", all.target.sizes());
+  resident_ = Batch{to_device(all.input, options_), to_device(all.target, options_)};
 }
 
 int64_t BatchLoader::num_batches() const {
@@ -72,13 +78,13 @@ std::vector<Batch> BatchLoader::epoch(int64_t epoch_index) const {
   if (size_ == 0) {
     return batches;
   }
-  // One gather and one transfer per epoch; the batches are slices of it.
-  const Batch all = dataset_.examples(split_, visit);
-  TORCH_CHECK(all.input.size(0) == size_ && all.target.size(0) == size_, dataset_.name(),
-              ": asked for ", size_, " ", to_string(split_), " examples, got input of size ",
-              all.input.sizes(), " and target of size ", all.target.sizes());
-  const torch::Tensor input = to_device(all.input, options_);
-  const torch::Tensor target = to_device(all.target, options_);
+  torch::Tensor input = resident_.input;
+  torch::Tensor target = resident_.target;
+  if (options_.shuffle) {  // one gather on the device; the batches are slices of it
+    const torch::Tensor on_device = visit.to(input.device());
+    input = input.index_select(0, on_device);
+    target = target.index_select(0, on_device);
+  }
   const int64_t step = options_.batch_size == 0 ? size_ : options_.batch_size;
   batches.reserve(static_cast<size_t>(num_batches()));
   for (int64_t start = 0; start < size_; start += step) {

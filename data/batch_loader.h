@@ -29,8 +29,10 @@ struct LoaderOptions {
 
 class BatchLoader {
  public:
-  /// Keeps a reference to `dataset`, which must outlive the loader. Throws std::invalid_argument
-  /// for a negative batch size (naming --batch-size) or a dtype that is not floating-point.
+  /// Keeps a reference to `dataset`, which must outlive the loader, and the whole split, gathered
+  /// and moved to the device and dtype once: an epoch then costs no transfer. Throws
+  /// std::invalid_argument for a negative batch size (naming --batch-size) or a dtype that is not
+  /// floating-point.
   BatchLoader(const Dataset& dataset, Split split, LoaderOptions options);
 
   /// Examples in the split.
@@ -41,7 +43,8 @@ class BatchLoader {
   /// 0..size-1 (the identity when not shuffling).
   torch::Tensor order(int64_t epoch_index) const;
   /// Every batch of epoch `epoch_index`, each example exactly once, on the device and dtype asked
-  /// for. The batches are views of one tensor per epoch.
+  /// for. The batches are views of the resident split (in order) or of one gather of it on the
+  /// device (shuffled): read them, never write into them.
   std::vector<Batch> epoch(int64_t epoch_index) const;
 
   Split split() const { return split_; }
@@ -53,6 +56,7 @@ class BatchLoader {
   Split split_;
   LoaderOptions options_;
   int64_t size_;
+  Batch resident_;  ///< the split in its own order, on the device; empty tensors for an empty split
 };
 
 /// The seed of epoch `epoch_index`'s shuffle: a splitmix64 mix of both, so that neighbouring

@@ -7,7 +7,6 @@
 #include <torch/cuda.h>
 
 #include <algorithm>
-
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,12 +22,15 @@ class NumberedExamples : public Dataset {
   int64_t size(Split split) const override { return split == Split::Train ? n_ : 0; }
   Batch examples(Split split, const torch::Tensor& indices) const override {
     check_indices(split, indices);
+    ++calls;
     const torch::Tensor values = indices.to(torch::kDouble);
     return Batch{values.view({-1, 1, 1}).expand({-1, 3, 2}).contiguous(), values.view({-1, 1})};
   }
   int64_t input_size() const override { return 2; }
   int64_t target_size() const override { return 1; }
   std::string describe() const override { return "numbered"; }
+
+  mutable int calls = 0;  ///< how many times the loader asked for examples
 
  private:
   int64_t n_;
@@ -219,6 +221,26 @@ TEST(BatchLoader, EpochSeedsDifferAcrossSeedsAndEpochs) {
   EXPECT_NE(epoch_seed(42, 3), epoch_seed(42, 4));
   EXPECT_NE(epoch_seed(42, 3), epoch_seed(43, 3));
   EXPECT_NE(epoch_seed(0, 1), epoch_seed(1, 0));
+}
+
+TEST(BatchLoader, AsksTheDatasetOnceAndEpochsCopyNothingUnshuffled) {
+  const NumberedExamples data(10);
+  const BatchLoader in_order(data, Split::Train, options_with(4));
+  EXPECT_EQ(data.calls, 1);
+  const auto first = in_order.epoch(0);
+  const auto second = in_order.epoch(1);
+  EXPECT_EQ(data.calls, 1) << "an epoch went back to the dataset";
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].input.data_ptr(), second[0].input.data_ptr()) << "an epoch copied the split";
+  EXPECT_EQ(visited(second), visited(first));
+
+  const BatchLoader shuffled(data, Split::Train, options_with(4, true, 7));
+  EXPECT_EQ(data.calls, 2);
+  const auto a = shuffled.epoch(0);
+  const auto b = shuffled.epoch(1);
+  EXPECT_EQ(data.calls, 2);
+  EXPECT_EQ(sorted(visited(a)), sorted(visited(b)));
+  EXPECT_NE(visited(a), visited(b));
 }
 
 }  // namespace
