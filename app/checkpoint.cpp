@@ -40,7 +40,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   inner.write("optimizer", optimizer_archive);
   const auto& p = extras.position;
   inner.write("position", torch::tensor({p.epoch, p.step, p.loss_count}, torch::kLong));
-  inner.write("loss_sum", torch::tensor({p.loss_sum}, torch::kDouble));
+  inner.write("loss_sum", torch::tensor({p.loss_sum, p.seconds}, torch::kDouble));
   inner.write("rng_state", extras.rng_state);
   inner.write("history", extras.history);
   std::ostringstream bytes;
@@ -110,7 +110,8 @@ CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& mod
     inner.read("rng_state", extras.rng_state);
     inner.read("history", extras.history);
     extras.position = {position[0].item<int64_t>(), position[1].item<int64_t>(),
-                       loss_sum[0].item<double>(), position[2].item<int64_t>()};
+                       loss_sum[0].item<double>(), position[2].item<int64_t>(),
+                       loss_sum.numel() > 1 ? loss_sum[1].item<double>() : 0.0};
   } catch (const c10::Error& e) {
     throw std::runtime_error("checkpoint '" + path +
                              "' cannot be read (truncated, corrupted, or saved by a different "

@@ -18,6 +18,7 @@ struct TrainPosition {
   int64_t step = 0;
   double loss_sum = 0;       ///< sum over the done batches of batch loss * batch size
   int64_t loss_count = 0;    ///< samples in the done batches
+  double seconds = 0;        ///< training time spent on the done batches
 };
 
 struct CheckpointExtras {

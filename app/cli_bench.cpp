@@ -70,18 +70,10 @@ int bench_command(int argc, const char* const* argv) {
       bo.sizes.push_back(parse_bench_size(text));
     }
   }
+  JsonReport json(f);
   const auto report = run_bench(bo);
-  const std::string json_path = f.count("json") ? f["json"].as<std::string>() : "";
-  if (json_path == "-") {
-    std::cout << bench_json(report).dump(2) << std::endl;
-    return 0;
-  }
-  print_bench(report, std::cout);
-  if (!json_path.empty()) {
-    std::ofstream out(json_path);
-    out << bench_json(report).dump(2) << '\n';
-    if (!out) throw std::runtime_error("cannot write '" + json_path + "'");
-  }
+  if (!json.to_stdout()) print_bench(report, std::cout);
+  if (json.wanted()) json.write(bench_json(report));
   return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "app/cli.h"
 #include "app/device.h"
 
+#include <nlohmann/json.hpp>
+
 #include <iostream>
 
 namespace lstmlab {
@@ -27,6 +29,27 @@ bool parse_common(cxxopts::Options& options, int argc, const char* const* argv,
   }
   set_thread_count(result["threads"].as<int>());
   return false;
+}
+
+JsonReport::JsonReport(const cxxopts::ParseResult& flags) {
+  if (!flags.count("json")) return;
+  const auto path = flags["json"].as<std::string>();
+  if (path == "-") {
+    to_stdout_ = true;
+    return;
+  }
+  try {
+    file_ = std::make_unique<AtomicFile>(path);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string("--json: ") + e.what());
+  }
+}
+
+void JsonReport::write(const nlohmann::json& report) {
+  if (to_stdout_) std::cout << report.dump(2) << std::endl;
+  if (!file_) return;
+  file_->stream() << report.dump(2) << '\n';
+  file_->commit();
 }
 
 }  // namespace lstmlab

@@ -35,18 +35,10 @@ int parity_command(int argc, const char* const* argv) {
   if (po.train_steps < 1) throw std::invalid_argument("--steps must be at least 1");
   po.seed = flags["seed"].as<uint64_t>();
 
+  JsonReport json(flags);
   const auto report = run_parity(po);
-  const std::string json_path = flags.count("json") ? flags["json"].as<std::string>() : "";
-  if (json_path == "-") {
-    std::cout << parity_json(report).dump(2) << std::endl;
-  } else {
-    print_parity_table(report, std::cout);
-    if (!json_path.empty()) {
-      std::ofstream out(json_path);
-      if (!out) throw std::runtime_error("cannot write '" + json_path + "'");
-      out << parity_json(report).dump(2) << '\n';
-    }
-  }
+  if (!json.to_stdout()) print_parity_table(report, std::cout);
+  if (json.wanted()) json.write(parity_json(report));
   return report.all_pass() ? 0 : 1;
 }
 

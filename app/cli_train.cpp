@@ -1,13 +1,18 @@
 #include "app/cli.h"
 #include "app/compare.h"
+#include "app/device.h"
 #include "app/forecast.h"
+#include "app/run_dir.h"
 #include "app/train_run.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <fmt/ranges.h>
 
-#include <fstream>
+#include <algorithm>
 #include <iostream>
+#include <optional>
+#include <set>
 
 namespace lstmlab {
 namespace {
@@ -43,8 +48,9 @@ void add_run_flags(cxxopts::Options& options) {
       ("seed", "seed of the initial weights, shuffling and dropout", cxxopts::value<uint64_t>()->default_value("42"))
       ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
       ("dtype", "float32 or float64", cxxopts::value<std::string>()->default_value("float32"))
-      ("out", "run directory (default runs/<name>-<time>)", cxxopts::value<std::string>())
-      ("quiet", "no progress output")
+      ("out", "run directory, new or empty (default runs/<name>-<time>)", cxxopts::value<std::string>())
+      ("overwrite", "with --out: replace the run already there (its files are deleted first)")
+      ("quiet", "nothing on stdout (compare keeps its one verdict line); errors still on stderr")
       ("no-plots", "skip the PNG plots");
 }
 
@@ -90,15 +96,52 @@ RunConfig config_from_flags(const cxxopts::ParseResult& f) {
   return c;
 }
 
-RunConfig config_of_run(const std::string& dir) {
-  const auto path = dir + "/config.json";
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("--resume " + dir + ": no run configuration at '" + path + "'");
-  try {
-    return run_config_from_json(nlohmann::json::parse(in), path);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("'" + path + "' is not valid JSON: " + e.what());
+// Flags a resumed run takes; every other setting is fixed by the run's config.json.
+const std::set<std::string>& resumable_flags() {
+  static const std::set<std::string> flags = {"resume", "epochs", "quiet", "no-plots", "threads"};
+  return flags;
+}
+
+// The configuration a resumed run goes on with: its own, with --epochs applied, and its thread
+// count unless --threads says otherwise (then one line warns that the result may differ).
+RunConfig resumed_config(const cxxopts::ParseResult& f, const std::string& dir) {
+  std::vector<std::string> fixed;
+  for (const auto& given : f.arguments()) {
+    const auto flag = "--" + given.key();
+    if (!resumable_flags().count(given.key()) &&
+        std::find(fixed.begin(), fixed.end(), flag) == fixed.end()) {
+      fixed.push_back(flag);
+    }
   }
+  if (!fixed.empty()) {
+    throw std::invalid_argument(fmt::format(
+        "--resume {}: {} cannot change on a resumed run (its config.json fixes every setting but "
+        "--epochs and --threads); start a new run with --out to change {}",
+        dir, fmt::join(fixed, ", "), fixed.size() == 1 ? "it" : "them"));
+  }
+  auto config = read_run_config(dir);
+  if (f.count("epochs")) {
+    config.train.epochs = f["epochs"].as<int64_t>();
+    if (config.train.epochs <= 0) {
+      throw std::invalid_argument(fmt::format("--epochs must be positive, got {}", config.train.epochs));
+    }
+  }
+  const int recorded = config.train.threads;
+  if (recorded > 0 && !f.count("threads")) {
+    set_thread_count(recorded);
+  } else if (recorded > 0 && at::get_num_threads() != recorded) {
+    std::cerr << fmt::format(
+        "lstm-lab train: warning: resuming with {} threads where the run trained with {}; its "
+        "final weights may differ in the last digits from an uninterrupted run\n",
+        at::get_num_threads(), recorded);
+  }
+  config.train.threads = at::get_num_threads();
+  return config;
+}
+
+std::optional<std::string> out_flag(const cxxopts::ParseResult& f) {
+  if (!f.count("out")) return std::nullopt;
+  return f["out"].as<std::string>();
 }
 
 void print_notes(const std::vector<std::string>& notes) {
@@ -119,24 +162,26 @@ int train_command(int argc, const char* const* argv) {
   RunRequest request;
   if (f.count("resume")) {
     request.run_dir = f["resume"].as<std::string>();
-    request.config = config_of_run(request.run_dir);
-    if (f.count("epochs")) request.config.train.epochs = f["epochs"].as<int64_t>();
+    request.config = resumed_config(f, request.run_dir);
     request.resume = true;
   } else {
     request.config = config_from_flags(f);
-    request.run_dir = f.count("out") ? f["out"].as<std::string>()
-                                     : default_run_dir(request.config.task + "-" +
-                                                       to_string(request.config.model.kind));
+    request.config.train.threads = at::get_num_threads();
+    resolve_device(request.config.train.device);  // refused before a directory is made
+    request.run_dir = claim_run_dir(out_flag(f),
+                                    request.config.task + "-" + to_string(request.config.model.kind),
+                                    f.count("overwrite") > 0);
   }
   request.quiet = f.count("quiet") > 0;
   request.plots = f.count("no-plots") == 0;
   install_interrupt_handler();
   const auto result = train_run(request, std::cout);
   if (result.stopped) {
-    std::cout << fmt::format("stopped: checkpoint saved; continue with lstm-lab train --resume {}\n",
+    std::cerr << fmt::format("stopped: checkpoint saved; continue with lstm-lab train --resume {}\n",
                              request.run_dir);
     return 130;
   }
+  if (request.quiet) return 0;
   const auto split = to_string(result.held_out);
   std::cout << fmt::format("{} RMSE {:.6g}, MAE {:.6g}; run in {}\n", split,
                            result.evaluation.rmse, result.evaluation.mae, request.run_dir);
@@ -163,13 +208,19 @@ int compare_command(int argc, const char* const* argv) {
         "trajectories cannot agree; compare with --dropout 0, or train each with lstm-lab train",
         config.model.dropout, config.model.layers));
   }
-  const auto dir =
-      f.count("out") ? f["out"].as<std::string>() : default_run_dir("compare-" + config.task);
+  config.train.threads = at::get_num_threads();
+  resolve_device(config.train.device);
+  const auto dir = claim_run_dir(out_flag(f), "compare-" + config.task, f.count("overwrite") > 0);
+  const bool quiet = f.count("quiet") > 0;
   install_interrupt_handler();
-  const auto result = run_compare(config, dir, f.count("quiet") > 0, f.count("no-plots") == 0, std::cout);
+  const auto result = run_compare(config, dir, quiet, f.count("no-plots") == 0, std::cout);
   if (result.builtin.stopped || result.scratch.stopped) {
-    std::cout << "stopped: each model's checkpoint is in its run directory under " << dir << "\n";
+    std::cerr << "stopped: each model's checkpoint is in its run directory under " << dir << "\n";
     return 130;
+  }
+  if (quiet) {  // the one line --quiet keeps: the verdict
+    std::cout << compare_verdict(result, config) << "\n";
+    return result.pass() ? 0 : 1;
   }
   print_compare(result, config, std::cout);
   std::cout << fmt::format("runs: {}/builtin, {}/scratch; per-epoch table: {}/compare.csv\n", dir,
@@ -184,14 +235,16 @@ int predict_command(int argc, const char* const* argv) {
                            "Roll a trained model forward past the end of its data.");
   options.add_options()
       ("checkpoint", "a run directory written by train", cxxopts::value<std::string>())
-      ("steps", "steps to forecast", cxxopts::value<int64_t>()->default_value("100"));
+      ("steps", "steps to forecast", cxxopts::value<int64_t>()->default_value("100"))
+      ("quiet", "nothing on stdout; errors still on stderr");
   add_common_flags(options);
   cxxopts::ParseResult f;
   if (parse_common(options, argc, argv, f)) return 0;
   if (!f.count("checkpoint")) throw std::invalid_argument("--checkpoint DIR is required");
+  const bool quiet = f.count("quiet") > 0;
   const auto forecast =
-      run_forecast(f["checkpoint"].as<std::string>(), f["steps"].as<int64_t>(), std::cout);
-  std::cout << "forecast: " << forecast.csv_path << "\n" << forecast.note << "\n";
+      run_forecast(f["checkpoint"].as<std::string>(), f["steps"].as<int64_t>(), std::cout, quiet);
+  if (!quiet) std::cout << "forecast: " << forecast.csv_path << "\n" << forecast.note << "\n";
   return 0;
 }
 

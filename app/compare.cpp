@@ -1,5 +1,6 @@
 #include "app/compare.h"
 
+#include "app/atomic_file.h"
 #include "app/plots.h"
 #include "models/builtin_lstm.h"
 
@@ -69,7 +70,8 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
   result.scratch = train(scratch_config, scratch, "scratch");
   if (result.scratch.stopped) return result;
 
-  std::ofstream csv(out_dir + "/compare.csv");
+  AtomicFile csv_file(out_dir + "/compare.csv");
+  auto& csv = csv_file.stream();
   csv << "epoch,builtin_train_loss,scratch_train_loss,rel_diff,builtin_val_loss,scratch_val_loss\n";
   const auto& hb = result.builtin.history;
   const auto& hs = result.scratch.history;
@@ -84,17 +86,25 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
     csv << fmt::format("{},{:.17g},{:.17g},{:.3e},{:.17g},{:.17g}\n", hb[i].epoch,
                        hb[i].train_loss, hs[i].train_loss, rel, hb[i].val_loss, hs[i].val_loss);
   }
-  csv.close();
+  csv_file.commit();
   result.builtin_epoch_seconds = median_seconds(hb);
   result.scratch_epoch_seconds = median_seconds(hs);
 
   if (!plots) return result;
-  PlotSpec plot{out_dir + "/loss.png", out_dir + "/loss.gp",
-                "train loss per epoch: built-in vs scratch", "epoch", config.train.loss, true, {}};
-  plot.series.push_back({out_dir + "/compare.csv", 1, 2, "builtin", "lines lw 4"});
-  plot.series.push_back({out_dir + "/compare.csv", 1, 3, "scratch", "lines lw 1.5 dt 2"});
+  PlotSpec plot{out_dir, "loss", "train loss per epoch: built-in vs scratch", "epoch",
+                config.train.loss, true, {}};
+  plot.series.push_back({"compare.csv", 1, 2, "builtin", "lines lw 4"});
+  plot.series.push_back({"compare.csv", 1, 3, "scratch", "lines lw 1.5 dt 2"});
   result.scratch.notes.push_back(draw_plot(plot));
   return result;
+}
+
+std::string compare_verdict(const CompareResult& r, const RunConfig& config) {
+  return fmt::format("largest per-epoch train-loss difference: {:.3e} relative{}; tolerance for "
+                     "{} {:.0e}: {}",
+                     r.max_rel_diff,
+                     r.worst_epoch > 0 ? fmt::format(" (epoch {})", r.worst_epoch) : std::string(),
+                     config.train.dtype, r.tolerance, r.pass() ? "agree" : "DIVERGED");
 }
 
 void print_compare(const CompareResult& r, const RunConfig& config, std::ostream& out) {
@@ -109,10 +119,7 @@ void print_compare(const CompareResult& r, const RunConfig& config, std::ostream
     out << fmt::format("{:>6} {:>16.9g} {:>16.9g} {:>10.2e}\n", hb[i].epoch, hb[i].train_loss,
                        hs[i].train_loss, r.rel_diffs[i]);
   }
-  out << fmt::format("\nlargest per-epoch train-loss difference: {:.3e} relative{}; "
-                     "tolerance for {} {:.0e}: {}\n",
-                     r.max_rel_diff, r.worst_epoch > 0 ? fmt::format(" (epoch {})", r.worst_epoch) : std::string(), config.train.dtype, r.tolerance,
-                     r.pass() ? "agree" : "DIVERGED");
+  out << "\n" << compare_verdict(r, config) << "\n";
   const auto split = to_string(r.builtin.held_out);
   out << fmt::format("\n{:<28} {:>14} {:>14}\n", "", "builtin", "scratch");
   if (!hb.empty() && !hs.empty()) {

@@ -31,6 +31,8 @@ double compare_tolerance(const std::string& dtype);
 CompareResult run_compare(const RunConfig& config, const std::string& out_dir, bool quiet,
                           bool plots, std::ostream& log);
 
+/// "largest per-epoch train-loss difference: ...: agree" (or DIVERGED), one line.
+std::string compare_verdict(const CompareResult& result, const RunConfig& config);
 void print_compare(const CompareResult& result, const RunConfig& config, std::ostream& out);
 
 }  // namespace lstmlab

@@ -63,7 +63,16 @@ std::string describe_runtime(const torch::Device& device) {
 
 int set_thread_count(int threads) {
   if (threads < 0) throw std::invalid_argument("--threads must be 0 (all cores) or positive");
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Past a few threads a core there is nothing to gain, and OpenMP spends minutes creating
+  // tens of thousands of them.
+  const int most = 4 * cores;
+  if (threads > most) {
+    throw std::invalid_argument(fmt::format(
+        "--threads {}: at most {} on this machine (4 per hardware thread, {} here); 0 uses them all",
+        threads, most, cores));
+  }
+  if (threads == 0) threads = cores;
   at::set_num_threads(threads);
   return threads;
 }

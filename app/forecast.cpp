@@ -1,8 +1,10 @@
 #include "app/forecast.h"
 
+#include "app/atomic_file.h"
 #include "app/checkpoint.h"
 #include "app/device.h"
 #include "app/plots.h"
+#include "app/progress.h"
 #include "app/run_config.h"
 
 #include <fmt/format.h>
@@ -15,18 +17,9 @@
 
 namespace lstmlab {
 
-Forecast run_forecast(const std::string& run_dir, int64_t steps, std::ostream& log) {
+Forecast run_forecast(const std::string& run_dir, int64_t steps, std::ostream& log, bool quiet) {
   if (steps < 1) throw std::invalid_argument("--steps must be at least 1");
-  const std::string config_path = run_dir + "/config.json";
-  std::ifstream in(config_path);
-  if (!in) throw std::runtime_error("no run configuration at '" + config_path + "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("'" + config_path + "' is not valid JSON: " + e.what());
-  }
-  const auto config = run_config_from_json(j, config_path);
+  const auto config = read_run_config(run_dir);
   auto data = make_dataset(config);
   const auto* sine = dynamic_cast<const SineWaves*>(data.get());
   if (!sine) throw std::runtime_error("predict rolls forward the sine task only");
@@ -45,7 +38,9 @@ Forecast run_forecast(const std::string& run_dir, int64_t steps, std::ostream& l
   const double dx = (config.sine.x_end - config.sine.x_start) / static_cast<double>(points - 1);
   auto window = series.narrow(0, points - T, T).to(device, dtype).view({1, T, 1}).clone();
   Forecast f;
+  Progress progress(log, Progress::detect(quiet), "", 1);
   for (int64_t k = 1; k <= steps; ++k) {
+    progress.count("forecast step", k, steps);
     const double next = model->forward(window).item<double>();
     const double x = config.sine.x_end + static_cast<double>(k) * dx;
     f.x.push_back(x);
@@ -55,26 +50,28 @@ Forecast run_forecast(const std::string& run_dir, int64_t steps, std::ostream& l
     window = torch::cat({window.narrow(1, 1, T - 1),
                          torch::full({1, 1, 1}, next, window.options())}, 1);
   }
+  progress.clear();
   double se = 0;
   for (size_t i = 0; i < f.x.size(); ++i) se += std::pow(f.prediction[i] - f.truth[i], 2);
   f.rmse = std::sqrt(se / static_cast<double>(f.x.size()));
 
   f.csv_path = run_dir + "/forecast.csv";
   {
-    std::ofstream csv(f.csv_path);
-    csv << "step,x,prediction,truth\n";
+    AtomicFile csv(f.csv_path);
+    csv.stream() << "step,x,prediction,truth\n";
     for (size_t i = 0; i < f.x.size(); ++i) {
-      csv << fmt::format("{},{:.10g},{:.10g},{:.10g}\n", i + 1, f.x[i], f.prediction[i], f.truth[i]);
+      csv.stream() << fmt::format("{},{:.10g},{:.10g},{:.10g}\n", i + 1, f.x[i], f.prediction[i],
+                                  f.truth[i]);
     }
-    if (!csv) throw std::runtime_error("cannot write '" + f.csv_path + "'");
+    csv.commit();
   }
-  PlotSpec plot{run_dir + "/forecast.png", run_dir + "/forecast.gp",
+  PlotSpec plot{run_dir, "forecast",
                 fmt::format("{}-step autoregressive forecast past x = {}", steps, config.sine.x_end),
                 "x", "value", false, {}};
-  plot.series.push_back({f.csv_path, 2, 4, "sin(x)", "lines lw 3"});
-  plot.series.push_back({f.csv_path, 2, 3, "forecast", "linespoints pt 7 ps 0.5"});
+  plot.series.push_back({"forecast.csv", 2, 4, "sin(x)", "lines lw 3"});
+  plot.series.push_back({"forecast.csv", 2, 3, "forecast", "linespoints pt 7 ps 0.5"});
   f.note = draw_plot(plot);
-  log << fmt::format("forecast: {} steps from x = {:.4g}; RMSE against sin(x) {:.4g}\n", steps,
+  if (!quiet) log << fmt::format("forecast: {} steps from x = {:.4g}; RMSE against sin(x) {:.4g}\n", steps,
                      config.sine.x_end, f.rmse);
   return f;
 }

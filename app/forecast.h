@@ -17,6 +17,8 @@ struct Forecast {
 
 /// Loads `run_dir`'s config.json and checkpoint.pt. Throws std::runtime_error naming the file when
 /// either is missing or unreadable.
-Forecast run_forecast(const std::string& run_dir, int64_t steps, std::ostream& log);
+/// Progress on a terminal and a closing line go to `log` unless `quiet`.
+Forecast run_forecast(const std::string& run_dir, int64_t steps, std::ostream& log,
+                      bool quiet = false);
 
 }  // namespace lstmlab

@@ -5,11 +5,13 @@
 
 #include <c10/util/Exception.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iostream>
 #include <map>
+#include <string>
 
 namespace {
 
@@ -28,6 +30,21 @@ const std::map<std::string, Command>& commands() {
       {"predict", {lstmlab::predict_command, "roll a trained run forward: forecast.csv and a plot"}},
   };
   return table;
+}
+
+// An error is one line even when it quotes a path or a value with a newline in it.
+std::string one_line(std::string text) {
+  std::string line;
+  for (char ch : text) {
+    if (ch == '\n') {
+      line += "\\n";
+    } else if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t') {
+      line += '?';
+    } else {
+      line += ch;
+    }
+  }
+  return line;
 }
 
 void print_usage(std::ostream& out) {
@@ -56,6 +73,9 @@ int main(int argc, char** argv) {
     std::cerr << "lstm-lab: unknown command '" << argv[1] << "' (run lstm-lab --help)\n";
     return 2;
   }
+  // Whole lines reach a redirected stdout as they are printed, so that a second Ctrl-C, which
+  // leaves at once, loses at most a line in progress.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   // LSTMLAB_KEEP_FREED_MEMORY=0 keeps glibc's defaults (bench then says so in its header).
   const char* keep = std::getenv("LSTMLAB_KEEP_FREED_MEMORY");
   if (!keep || std::strcmp(keep, "0") != 0) lstmlab::keep_freed_memory_for_reuse();
@@ -63,13 +83,13 @@ int main(int argc, char** argv) {
     // The subcommand sees itself as argv[0], so its own --help reads naturally.
     return it->second.run(argc - 1, argv + 1);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "lstm-lab " << argv[1] << ": " << e.what() << '\n';
+    std::cerr << "lstm-lab " << argv[1] << ": " << one_line(e.what()) << '\n';
     return 2;
   } catch (const c10::Error& e) {
-    std::cerr << "lstm-lab " << argv[1] << ": " << e.what_without_backtrace() << '\n';
+    std::cerr << "lstm-lab " << argv[1] << ": " << one_line(e.what_without_backtrace()) << '\n';
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "lstm-lab " << argv[1] << ": " << e.what() << '\n';
+    std::cerr << "lstm-lab " << argv[1] << ": " << one_line(e.what()) << '\n';
     return 1;
   }
 }

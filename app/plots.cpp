@@ -1,25 +1,56 @@
 #include "app/plots.h"
 
+#include "app/atomic_file.h"
+
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+#include <stdexcept>
+
+extern char** environ;
 
 namespace lstmlab {
 namespace {
 
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char ch : s) q += ch == '\'' ? std::string("''") : std::string(1, ch);
-  return q + "'";
+// A file a script names: ours, in the run directory. Refused, not escaped, if it were anything
+// else, since it goes into the script unchanged in meaning.
+const std::string& plain_file_name(const std::string& name) {
+  const bool plain = !name.empty() && name.find('/') == std::string::npos &&
+                     std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+                       return ch >= 0x20 && ch != 0x7f;
+                     });
+  if (!plain) throw std::logic_error("plot: '" + name + "' is not a plain file name");
+  return name;
 }
 
-std::string shell_quoted(const std::string& s) {
-  std::string q = "'";
-  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return q + "'";
+// Runs `gnuplot SCRIPT` in `dir` without a shell; its own output goes to /dev/null. True on exit 0.
+bool run_gnuplot(const std::string& gnuplot, const std::string& dir, const std::string& script) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::string arg0 = "gnuplot", arg1 = script;
+  char* argv[] = {arg0.data(), arg1.data(), nullptr};
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, gnuplot.c_str(), &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return false;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 }  // namespace
@@ -36,39 +67,62 @@ std::string find_gnuplot() {
   return "";
 }
 
-std::string draw_plot(const PlotSpec& spec) {
-  std::ofstream gp(spec.script);
-  gp << "# Drawn by lstm-lab; edit and run `gnuplot " << spec.script << "` to redraw.\n"
-     << "set terminal pngcairo size 1000,600 enhanced font 'sans,11'\n"
-     << "set output " << quoted(spec.png) << "\n"
-     << "set datafile separator ','\n"
-     << "set key outside right top\n"
-     << "set grid\n"
-     << "set title " << quoted(spec.title) << "\n"
-     << "set xlabel " << quoted(spec.xlabel) << "\n"
-     << "set ylabel " << quoted(spec.ylabel) << "\n";
-  if (spec.log_y) gp << "set logscale y\n";
-  gp << "plot ";
+std::string gnuplot_string(const std::string& text) {
+  std::string q = "'";
+  for (unsigned char ch : text) {
+    if (ch == '\'') {
+      q += "''";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      q += ' ';
+    } else {
+      q += static_cast<char>(ch);
+    }
+  }
+  return q + "'";
+}
+
+std::string plot_script(const PlotSpec& spec) {
+  const auto& name = plain_file_name(spec.name);
+  std::string gp =
+      fmt::format("# Drawn by lstm-lab; edit it and run `gnuplot {}.gp` in this directory to redraw.\n",
+                  name);
+  gp += "set terminal pngcairo size 1000,600 enhanced font 'sans,11'\n";
+  gp += "set output " + gnuplot_string(plain_file_name(name + ".png")) + "\n";
+  gp += "set datafile separator ','\nset key outside right top\nset grid\n";
+  gp += "set title " + gnuplot_string(spec.title) + "\n";
+  gp += "set xlabel " + gnuplot_string(spec.xlabel) + "\n";
+  gp += "set ylabel " + gnuplot_string(spec.ylabel) + "\n";
+  if (spec.log_y) gp += "set logscale y\n";
+  gp += "plot ";
   for (size_t i = 0; i < spec.series.size(); ++i) {
     const auto& s = spec.series[i];
-    gp << (i ? ", \\\n     " : "") << quoted(s.data_file) << " skip 1 using " << s.x_column
-       << ":" << s.y_column << " with " << s.style << " title " << quoted(s.title);
+    gp += fmt::format("{}{} skip 1 using {}:{} with {} title {}", i ? ", \\\n     " : "",
+                      gnuplot_string(plain_file_name(s.data_file)), s.x_column, s.y_column,
+                      s.style, gnuplot_string(s.title));
   }
-  gp << "\n";
-  gp.close();
-  if (!gp) return fmt::format("could not write the plot script {}", spec.script);
+  return gp + "\n";
+}
 
+std::string draw_plot(const PlotSpec& spec) {
+  const auto script = spec.name + ".gp";
+  const auto script_path = (std::filesystem::path(spec.dir) / script).string();
+  try {
+    write_file_atomically(script_path, plot_script(spec));
+  } catch (const std::exception& e) {
+    return fmt::format("no plot: {}", e.what());
+  }
   const auto gnuplot = find_gnuplot();
   if (gnuplot.empty()) {
-    return fmt::format("no plot: gnuplot is not installed (apt-get install gnuplot-nox), then run "
-                       "`gnuplot {}`",
-                       spec.script);
+    return fmt::format("no plot: gnuplot is not installed (apt-get install gnuplot-nox); then run "
+                       "`gnuplot {}` in {}",
+                       script, spec.dir);
   }
-  const auto command = fmt::format("{} {} 2>&1", shell_quoted(gnuplot), shell_quoted(spec.script));
-  if (std::system(command.c_str()) != 0) {
-    return fmt::format("gnuplot failed on {}; the data is in place", spec.script);
+  if (!run_gnuplot(gnuplot, spec.dir, script)) {
+    return fmt::format("no plot: gnuplot failed on {} (run `gnuplot {}` in {} to see why); the "
+                       "data is in place",
+                       script_path, script, spec.dir);
   }
-  return fmt::format("plot: {}", spec.png);
+  return fmt::format("plot: {}", (std::filesystem::path(spec.dir) / (spec.name + ".png")).string());
 }
 
 }  // namespace lstmlab

@@ -37,6 +37,24 @@ void Progress::step(int64_t batch, double running_loss, int64_t samples) {
        << std::flush;
 }
 
+void Progress::count(const std::string& what, int64_t done, int64_t total) {
+  if (mode_ != Mode::Terminal) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done == 1) epoch_start_ = last_draw_ = now;
+  if (done < total && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  const double elapsed = std::chrono::duration<double>(now - epoch_start_).count();
+  const double eta = done > 0 ? elapsed / static_cast<double>(done) *
+                                    static_cast<double>(total - done)
+                              : 0.0;
+  out_ << fmt::format("\r\033[K{}{} {}/{}  ETA {:.1f}s", label_, what, done, total, eta)
+       << std::flush;
+}
+
+void Progress::clear() {
+  if (mode_ == Mode::Terminal) out_ << "\r\033[K" << std::flush;
+}
+
 void Progress::end_epoch(const std::string& summary) {
   if (mode_ == Mode::Quiet) return;
   if (mode_ == Mode::Terminal) out_ << "\r\033[K";

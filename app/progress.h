@@ -21,6 +21,10 @@ class Progress {
   void step(int64_t batch, double running_loss, int64_t samples);
   /// `summary`: the epoch's metrics, already formatted.
   void end_epoch(const std::string& summary);
+  /// Work that is not an epoch (a forecast's steps): "<what> done/total  ETA" on a terminal.
+  void count(const std::string& what, int64_t done, int64_t total);
+  /// Clears the in-place line on a terminal.
+  void clear();
 
  private:
   std::ostream& out_;

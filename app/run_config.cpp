@@ -1,6 +1,10 @@
 #include "app/run_config.h"
 
+#include "models/json_file.h"
+
 #include <nlohmann/json.hpp>
+
+#include <filesystem>
 
 #include <stdexcept>
 
@@ -61,7 +65,7 @@ json to_json(const RunConfig& c) {
        {{"loss", c.train.loss}, {"optimizer", c.train.optimizer}, {"lr", c.train.lr},
         {"epochs", c.train.epochs}, {"batch_size", c.train.batch_size},
         {"shuffle", c.train.shuffle}, {"clip", c.train.clip}, {"seed", c.train.seed},
-        {"device", c.train.device}, {"dtype", c.train.dtype}}},
+        {"device", c.train.device}, {"dtype", c.train.dtype}, {"threads", c.train.threads}}},
   };
 }
 
@@ -96,10 +100,20 @@ RunConfig run_config_from_json(const json& j, const std::string& where) {
     c.train.seed = t.at("seed");
     c.train.device = t.at("device");
     c.train.dtype = t.at("dtype");
+    c.train.threads = t.contains("threads") ? t.at("threads").get<int>() : 0;  // absent in runs written before it was recorded
   } catch (const json::exception& e) {
-    throw std::runtime_error(where + ": not a run configuration lstm-lab can read: " + e.what());
+    throw std::runtime_error(where + ": not a run configuration lstm-lab can read: " +
+                             json_error_text(e));
   }
   return c;
+}
+
+RunConfig read_run_config(const std::string& dir) {
+  const auto path = dir + "/config.json";
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error(path + ": no such file; is " + dir + " a run directory?");
+  }
+  return run_config_from_json(read_json_file(path), path);
 }
 
 std::unique_ptr<Dataset> make_dataset(const RunConfig& config) {

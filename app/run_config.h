@@ -35,6 +35,7 @@ struct TrainConfig {
   uint64_t seed = 42;
   std::string device = "cpu";
   std::string dtype = "float32";
+  int threads = 0;                ///< LibTorch CPU threads the run trains with (0: not recorded)
 };
 
 struct RunConfig {
@@ -50,6 +51,8 @@ void validate(const RunConfig& config);
 nlohmann::json to_json(const RunConfig& config);
 /// `where` (a file) is named in errors.
 RunConfig run_config_from_json(const nlohmann::json& j, const std::string& where);
+/// The configuration of the run in `dir` (its config.json); errors name the file.
+RunConfig read_run_config(const std::string& dir);
 
 /// The tasks lstm-lab knows, for messages: "sine".
 const char* task_names();

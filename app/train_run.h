@@ -30,9 +30,6 @@ struct RunResult {
   SequenceModelPtr model;
 };
 
-/// "runs/<prefix>-YYYYmmdd-HHMMSS"
-std::string default_run_dir(const std::string& prefix);
-
 RunResult train_run(const RunRequest& request, std::ostream& log);
 
 /// Writes `dir/predictions.csv` (index,target,prediction; original units, first target column).

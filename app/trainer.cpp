@@ -1,5 +1,6 @@
 #include "app/trainer.h"
 
+#include "app/atomic_file.h"
 #include "app/device.h"
 #include "app/progress.h"
 
@@ -56,18 +57,6 @@ std::vector<EpochMetrics> history_from(const torch::Tensor& t) {
   return history;
 }
 
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write '" + tmp + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-}
-
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& t,
                                                         std::vector<torch::Tensor> params) {
   if (t.optimizer == "sgd") {
@@ -114,12 +103,17 @@ Trainer::Trainer(SequenceModelPtr model, const Dataset& data, RunConfig config,
                     LoaderOptions{config_.train.batch_size, config_.train.shuffle,
                                   config_.train.seed, device_, dtype_}) {
   validate(config_);
-  // The run directory first: a user should learn it is unwritable before any training.
+  // The run directory first: a user should learn it cannot be made before any training.
   std::error_code ec;
   std::filesystem::create_directories(run_dir_, ec);
   if (ec || !std::filesystem::is_directory(run_dir_)) {
     throw std::runtime_error("cannot create run directory '" + run_dir_ + "': " + ec.message());
   }
+  model_->to(device_, dtype_);
+  optimizer_ = make_optimizer(config_.train, model_->parameters());
+}
+
+void Trainer::write_config() const {
   auto record = to_json(config_);
   record["libtorch"] = TORCH_VERSION;
   record["runtime"] = describe_runtime(device_);
@@ -131,12 +125,19 @@ Trainer::Trainer(SequenceModelPtr model, const Dataset& data, RunConfig config,
   } catch (const std::exception& e) {
     throw std::runtime_error("run directory '" + run_dir_ + "' is not writable: " + e.what());
   }
-  model_->to(device_, dtype_);
-  optimizer_ = make_optimizer(config_.train, model_->parameters());
 }
 
 void Trainer::resume() {
   auto extras = load_checkpoint(checkpoint_path(), *model_, optimizer_.get());
+  const auto& at = extras.position;
+  const int64_t needed = at.epoch + (at.step > 0 ? 1 : 0);
+  if (config_.train.epochs < needed) {
+    throw std::invalid_argument(fmt::format(
+        "--epochs {}: the run in {} has done {} epoch(s){}; give --epochs {} or more",
+        config_.train.epochs, run_dir_, at.epoch,
+        at.step > 0 ? fmt::format(" and {} batch(es) of the next", at.step) : std::string(),
+        needed));
+  }
   position_ = extras.position;
   history_ = history_from(extras.history);
   auto generator = at::detail::getDefaultCPUGenerator();
@@ -194,6 +195,7 @@ Evaluation Trainer::evaluate(Split split) {
 
 const std::vector<EpochMetrics>& Trainer::fit() {
   stopped_ = false;
+  write_config();
   const int64_t epochs = config_.train.epochs;
   const auto mode = Progress::detect(quiet_);
   Progress progress(log_, mode, label_, epochs);
@@ -202,7 +204,13 @@ const std::vector<EpochMetrics>& Trainer::fit() {
     const auto batches = train_loader_.epoch(epoch);
     const int64_t n_batches = static_cast<int64_t>(batches.size());
     progress.start_epoch(epoch, n_batches);
+    // A resumed epoch counts the seconds its batches took before the stop as well.
     const auto start = std::chrono::steady_clock::now();
+    const double seconds_before = position_.seconds;
+    const auto epoch_seconds = [&] {
+      return seconds_before +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     for (int64_t step = position_.step; step < n_batches; ++step) {
       const auto& batch = batches[static_cast<size_t>(step)];
       const auto prediction = model_->forward(batch.input);
@@ -229,14 +237,14 @@ const std::vector<EpochMetrics>& Trainer::fit() {
                     position_.loss_count);
       if (hooks_.after_step) hooks_.after_step(epoch, step + 1);
       if (g_stop) {
+        position_.seconds = epoch_seconds();
         save(position_);
         stopped_ = true;
         if (mode != Progress::Mode::Quiet) log_ << "\n";
         return history_;
       }
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = epoch_seconds();
 
     EpochMetrics m;
     m.epoch = epoch + 1;
@@ -250,7 +258,7 @@ const std::vector<EpochMetrics>& Trainer::fit() {
     m.train_seconds = seconds;
     m.samples_per_s = seconds > 0 ? static_cast<double>(position_.loss_count) / seconds : 0.0;
     history_.push_back(m);
-    position_ = TrainPosition{epoch + 1, 0, 0.0, 0};
+    position_ = TrainPosition{epoch + 1, 0, 0.0, 0, 0.0};
     save(position_);
     write_metrics_csv();
     progress.end_epoch(format_metrics(m));

@@ -55,12 +55,14 @@ void install_interrupt_handler();
 class Trainer {
  public:
   /// Moves the model to the config's device and dtype and builds the optimizer. Creates
-  /// `run_dir` and writes config.json there, so an unwritable directory fails here, before any
-  /// training. `label` prefixes progress lines ("scratch: ").
+  /// `run_dir`, so that one that cannot be made fails here; fit() writes config.json there before
+  /// its first step. `label` prefixes progress lines ("scratch: ").
   Trainer(SequenceModelPtr model, const Dataset& data, RunConfig config, std::string run_dir,
           std::ostream& log, bool quiet, std::string label = "", TrainerHooks hooks = {});
 
   /// Continues from `run_dir/checkpoint.pt`: weights, optimizer state, position, RNG, history.
+  /// Refuses (std::invalid_argument) a config whose epochs are fewer than the run has done; a
+  /// refused or failed resume writes nothing.
   void resume();
 
   /// Trains until config.train.epochs are complete or a stop is requested (stopped() then says
@@ -79,6 +81,8 @@ class Trainer {
   torch::Tensor loss(const torch::Tensor& prediction, const torch::Tensor& target) const;
   void save(const TrainPosition& position);
   void write_metrics_csv() const;
+  /// config.json: every setting, the LibTorch version, device and threads, the model printed.
+  void write_config() const;
 
   SequenceModelPtr model_;
   const Dataset& data_;

@@ -46,7 +46,9 @@ void BuiltinLSTMImpl::reset_parameters() {
 }
 
 torch::Tensor BuiltinLSTMImpl::param(const std::string& name) const {
-  const auto* p = lstm->named_parameters().find(name);
+  // named_parameters() returns a fresh dict: it must outlive the pointer find() gives into it.
+  const auto params = lstm->named_parameters();
+  const auto* p = params.find(name);
   TORCH_CHECK(p != nullptr, "BuiltinLSTM: torch::nn::LSTM has no parameter '", name, "'");
   return *p;
 }

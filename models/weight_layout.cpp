@@ -1,5 +1,7 @@
 #include "models/weight_layout.h"
 
+#include "models/json_file.h"
+
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -122,6 +124,12 @@ std::string keras_layer_prefix(int64_t layer) {
 
 void check_stack(const StackWeights& stack, int64_t gates, const std::string& where) {
   TORCH_CHECK(!stack.empty(), where, ": no layers");
+  TORCH_CHECK(stack[0].W_h.dim() >= 1 && stack[0].W_h.size(0) > 0, where,
+              ": the hidden size is 0 (layer 0 W_h is ", stack[0].W_h.sizes(),
+              "); a layer needs at least one unit");
+  TORCH_CHECK(stack[0].W_x.dim() >= 1 && stack[0].W_x.size(0) > 0, where,
+              ": the input size is 0 (layer 0 W_x is ", stack[0].W_x.sizes(),
+              "); a layer needs at least one input");
   const int64_t H = stack[0].W_h.size(0);
   for (size_t k = 0; k < stack.size(); ++k) {
     const auto& w = stack[k];
@@ -215,20 +223,22 @@ void save_weights_json(const std::string& path, const StackWeights& stack, Weigh
 }
 
 WeightsFile load_weights_json(const std::string& path, int64_t gates) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open weights file '" + path + "'");
-  json doc;
-  try {
-    doc = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error("weights file '" + path + "' is not valid JSON: " + e.what());
-  }
-  TORCH_CHECK(doc.is_object(), path, ": expected a JSON object of name -> nested array");
+  // The deepest a layout needs: the top object, then a matrix's rows and their numbers.
+  const json doc = read_json_file(path, 3);
+  TORCH_CHECK(doc.is_object(), path, ": expected a JSON object of name -> nested array, found ",
+              doc.type_name());
   WeightsFile file;
   std::map<std::string, torch::Tensor> named;
   for (const auto& [key, value] : doc.items()) {
     if (key == "lstm-lab") {
-      file.cell = value.value("cell", file.cell);
+      TORCH_CHECK(value.is_object(), path, ": 'lstm-lab' must be an object of metadata, found ",
+                  value.type_name());
+      if (value.contains("cell")) {
+        const json& cell = value.at("cell");
+        TORCH_CHECK(cell.is_string(), path,
+                    ": 'lstm-lab'.'cell' must be a string such as \"lstm\", found ", cell.type_name());
+        file.cell = cell.get<std::string>();
+      }
       continue;
     }
     named[keras_canonical_name(key)] = tensor_from_json(value, key, path);

@@ -7,15 +7,27 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fcntl.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
+
+extern char** environ;
 
 namespace {
 
@@ -227,6 +239,188 @@ TEST_F(Cli, CompareRefusesWhatCannotAgree) {
   EXPECT_EQ(relu.status, 2);
   expect_contains(relu.output, {"--activation relu", "--model scratch"});
   EXPECT_FALSE(fs::exists(dir));
+}
+
+// ----- Defects found by trying it as a user would ---------------------------------------------
+
+/// `text` single-quoted for sh (the tests' own command lines; lstm-lab itself runs no shell).
+std::string sh(const std::string& text) {
+  std::string q = "'";
+  for (char ch : text) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const std::string kTiny = " --epochs 1 --points 100 --seq-len 10 --hidden 4";
+
+TEST_F(Cli, ARunNameCannotInjectIntoAPlotScript) {
+  // The reproduction: a newline in --out broke out of the script's comment and gnuplot ran the
+  // next line. Every plot (train's two, compare's, predict's) gets a hostile directory name.
+  const auto base = temp_dir("hostile");
+  fs::create_directories(base);
+  const std::string hostile = "/a\nsystem(\"touch PWNED\")\n#'b\\";
+  const auto run = base + hostile;
+  auto o = lstm_lab("train" + kTiny + " --out " + sh(run));
+  ASSERT_EQ(o.status, 0) << o.output;
+  o = lstm_lab("predict --steps 3 --checkpoint " + sh(run));
+  ASSERT_EQ(o.status, 0) << o.output;
+  const auto pair = base + hostile + "-compare";
+  o = lstm_lab("compare" + kTiny + " --out " + sh(pair));
+  ASSERT_EQ(o.status, 0) << o.output;
+  for (const auto& entry : fs::recursive_directory_iterator(base)) {
+    EXPECT_NE(entry.path().filename(), "PWNED") << entry.path();
+  }
+  EXPECT_FALSE(fs::exists("PWNED"));
+  if (o.output.find("gnuplot is not installed") == std::string::npos) {
+    for (const auto& png : {run + "/loss.png", run + "/predictions.png", run + "/forecast.png",
+                            pair + "/loss.png", pair + "/scratch/loss.png"}) {
+      EXPECT_TRUE(fs::exists(png)) << png;
+    }
+  }
+}
+
+TEST_F(Cli, ThreadsAreBoundedWithOneLine) {
+  const auto o = lstm_lab("trace --threads 100000", true);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"--threads 100000", "at most"});
+}
+
+TEST_F(Cli, ARunIsNeverWrittenOverWithoutOverwrite) {
+  const auto dir = temp_dir("run");
+  ASSERT_EQ(lstm_lab("train --quiet --no-plots" + kTiny + " --out " + sh(dir)).status, 0);
+  std::ofstream(dir + "/loss.png") << "an old plot";
+  const auto before = read_file(dir + "/metrics.csv");
+
+  auto o = lstm_lab("train --quiet --no-plots" + kTiny + " --lr 0.1 --out " + sh(dir), true);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"--out", "--overwrite", "--resume"});
+  EXPECT_EQ(read_file(dir + "/metrics.csv"), before) << "the refused run wrote over the old one";
+
+  o = lstm_lab("train --quiet --no-plots --overwrite" + kTiny + " --lr 0.1 --out " + sh(dir));
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_FALSE(fs::exists(dir + "/loss.png")) << "--overwrite left the old run's plot beside the new";
+  EXPECT_NE(read_file(dir + "/config.json").find("0.1"), std::string::npos);
+
+  // A directory of other files is never cleared, --overwrite or not.
+  const auto mine = temp_dir("mine");
+  fs::create_directories(mine);
+  std::ofstream(mine + "/thesis.tex") << "years of work";
+  o = lstm_lab("train --quiet --no-plots --overwrite" + kTiny + " --out " + sh(mine), true);
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o.output, {"not an lstm-lab run"});
+  EXPECT_EQ(read_file(mine + "/thesis.tex"), "years of work");
+}
+
+TEST_F(Cli, RunsStartedInTheSameSecondGetTheirOwnDirectories) {
+  const auto cwd = temp_dir("cwd");
+  fs::create_directories(cwd);
+  const std::string run = "'" + std::string(LSTMLAB_BINARY) + "' train --quiet --no-plots" + kTiny;
+  const std::string both = "cd " + sh(cwd) + " && (" + run + " & " + run + " & " + run + " & wait)";
+  ASSERT_EQ(std::system(both.c_str()), 0);
+  size_t runs = 0;
+  for (const auto& entry : fs::directory_iterator(cwd + "/runs")) {
+    EXPECT_TRUE(fs::exists(entry.path() / "metrics.csv")) << entry.path();
+    ++runs;
+  }
+  EXPECT_EQ(runs, 3u);
+}
+
+TEST_F(Cli, ResumeRefusesWhatItCannotHonour) {
+  const auto dir = temp_dir("run");
+  ASSERT_EQ(lstm_lab("train --quiet --no-plots --threads 1 --epochs 2 --points 100 --seq-len 10 "
+                     "--hidden 4 --out " + sh(dir)).status, 0);
+  const auto config = read_file(dir + "/config.json");
+
+  // Settings fixed by the run are refused by name, not silently ignored.
+  auto o = lstm_lab("train --resume " + sh(dir) + " --epochs 3 --lr 5 --hidden 8", true);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"--lr", "--hidden", "cannot change"});
+  // Fewer epochs than done is refused, and leaves the record as it was.
+  o = lstm_lab("train --resume " + sh(dir) + " --epochs 1", true);
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o.output, {"--epochs 1", "2 epoch(s)"});
+  EXPECT_EQ(read_file(dir + "/config.json"), config);
+  EXPECT_EQ(file_lines(dir + "/metrics.csv"), 3u);
+  // A failed resume (a damaged checkpoint) does not rewrite config.json either.
+  const auto checkpoint = read_file(dir + "/checkpoint.pt");
+  std::ofstream(dir + "/checkpoint.pt", std::ios::binary) << checkpoint.substr(0, 100);
+  o = lstm_lab("train --resume " + sh(dir) + " --epochs 3", true);
+  EXPECT_EQ(o.status, 1) << o.output;
+  EXPECT_EQ(read_file(dir + "/config.json"), config);
+  std::ofstream(dir + "/checkpoint.pt", std::ios::binary) << checkpoint;
+
+  // The run's thread count is recorded and a resume takes it back.
+  EXPECT_EQ(nlohmann::json::parse(config).at("train").at("threads"), 1);
+  o = lstm_lab("train --resume " + sh(dir) + " --epochs 3 --quiet");
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_EQ(o.output, "");
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir + "/config.json")).at("train").at("threads"), 1);
+  o = lstm_lab("train --resume " + sh(dir) + " --epochs 4 --quiet --threads 2", true);
+  EXPECT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"warning", "2 threads", "trained with 1"});
+}
+
+TEST_F(Cli, QuietMeansNothingOnStdout) {
+  const auto dir = temp_dir("run");
+  auto o = lstm_lab("train --quiet" + kTiny + " --out " + sh(dir));
+  EXPECT_EQ(o.status, 0);
+  EXPECT_EQ(o.output, "");
+  o = lstm_lab("predict --quiet --steps 3 --checkpoint " + sh(dir));
+  EXPECT_EQ(o.status, 0);
+  EXPECT_EQ(o.output, "");
+  EXPECT_EQ(file_lines(dir + "/forecast.csv"), 4u);
+}
+
+TEST_F(Cli, AnUnwritableJsonReportFailsBeforeTheWork) {
+  const auto missing = temp_dir("nowhere") + "/report.json";
+  for (const std::string command : {"parity", "bench --size 3,4,2,5 --repeats 1"}) {
+    SCOPED_TRACE(command);
+    const auto o = lstm_lab(command + " --json " + sh(missing));
+    EXPECT_NE(o.status, 0);
+    EXPECT_EQ(line_count(o.output), 1u) << "the work ran first:\n" << o.output;
+    expect_contains(o.output, {"--json", missing});
+  }
+}
+
+TEST_F(Cli, ASecondCtrlCKeepsTheLinesAlreadyPrinted) {
+  const auto dir = temp_dir("run");
+  const auto log = temp_dir("log");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT, 0644);
+  std::vector<std::string> args = {"lstm-lab", "train", "--no-plots", "--epochs", "100000",
+                                   "--points", "100", "--seq-len", "10", "--hidden", "4",
+                                   "--out", dir};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, LSTMLAB_BINARY, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  // Redirected, stdout once held its lines in a 4 KiB buffer that the second Ctrl-C threw away.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (read_file(log).find("epoch 3/") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGINT);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status;
+  const auto text = read_file(log);
+  expect_contains(text, {"sine: 100 points", "epoch 1/100000", "epoch 2/100000"});
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n') << "a line was cut:\n" << text;
 }
 
 TEST_F(Cli, TracePrintsTheGates) {

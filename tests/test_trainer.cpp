@@ -11,6 +11,9 @@
 #include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -210,6 +213,8 @@ TEST_F(Trainer, ResumeAfterStopReachesTheSameParametersBitForBit) {
     lstmlab::TrainerHooks hooks;
     hooks.after_step = [&](int64_t epoch, int64_t step) {
       ++steps_seen;
+      // The two steps before the stop take 80 ms or more: the resumed epoch must count them.
+      if (epoch == 1) std::this_thread::sleep_for(std::chrono::milliseconds(40));
       if (epoch == 1 && step == 2) lstmlab::request_stop();
     };
     const auto stopped = run(c, dir_b, hooks);
@@ -248,6 +253,8 @@ TEST_F(Trainer, ResumeAfterStopReachesTheSameParametersBitForBit) {
       EXPECT_EQ(a.history[i].val_loss, b.history[i].val_loss);
     }
     EXPECT_EQ(read_lines(dir_b + "/metrics.csv").size(), 4u);
+    EXPECT_GE(b.history[1].train_seconds, 0.08) << "the seconds before the stop were lost";
+    EXPECT_NEAR(b.history[1].samples_per_s * b.history[1].train_seconds, 88.0, 1e-6);
   }
 }
 

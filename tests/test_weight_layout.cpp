@@ -319,6 +319,47 @@ TEST_F(WeightLayout, BadFilesNameTheFileAndTheProblem) {
                   {missing, "cannot open"});
 }
 
+// Files crafted to crash a reader, or read silently wrong: each is one error naming the file.
+TEST_F(WeightLayout, CraftedFilesAreRefusedNamingTheFile) {
+  const auto path = temp_path("crafted.json");
+  const std::string hh = R"("weight_hh_l0": [[1], [2], [3], [4]])";
+  const std::string bi = R"("bias_ih_l0": [1, 2, 3, 4])";
+  const std::string bh = R"("bias_hh_l0": [0, 0, 0, 0])";
+  auto error_of = [&](const std::string& text) -> std::string {
+    write_file(path, text);
+    try {
+      lstmlab::load_weights_json(path);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "(loaded without complaint)";
+  };
+  // 100000 nested arrays once overflowed the stack of the recursive reader (SIGSEGV).
+  expect_contains(error_of("{\"weight_ih_l0\": " + std::string(100000, '[')), {path, "nested"});
+  expect_contains(error_of(R"({"weight_ih_l0": [[[[1]]], [[[2]]], [[[3]]], [[[4]]]]})"),
+                  {path, "nested"});
+  // Input size 0 once divided by zero in trace (SIGFPE); hidden size 0 is as empty.
+  expect_contains(error_of("{\"weight_ih_l0\": [[],[],[],[]], " + hh + ", " + bi + ", " + bh + "}"),
+                  {path, "input size is 0"});
+  expect_contains(error_of(R"({"weight_ih_l0": [[1], [2], [3], [4]], "weight_hh_l0": [[], [], [], []], )" +
+                           bi + ", " + bh + "}"),
+                  {path, "hidden size is 0"});
+  // A number out of double's range, and metadata of the wrong type.
+  expect_contains(error_of(R"({"weight_ih_l0": [[1e999], [2], [3], [4]], )" + hh + ", " + bi + ", " +
+                           bh + "}"),
+                  {path, "overflow"});
+  expect_contains(error_of(R"({"lstm-lab": 5, "weight_ih_l0": [[1], [2], [3], [4]], )" + hh + ", " +
+                           bi + ", " + bh + "}"),
+                  {path, "'lstm-lab' must be an object"});
+  expect_contains(error_of(R"({"lstm-lab": {"cell": 4}, "weight_ih_l0": [[1], [2], [3], [4]], )" + hh +
+                           ", " + bi + ", " + bh + "}"),
+                  {path, "'cell' must be a string"});
+  // A key twice: the last one no longer wins silently.
+  expect_contains(error_of(R"({"weight_ih_l0": [[1], [2], [3], [4]], "weight_ih_l0": [[5], [6], [7], [8]], )" +
+                           hh + ", " + bi + ", " + bh + "}"),
+                  {path, "'weight_ih_l0' appears twice"});
+}
+
 // Known defects, disabled so the suite stays green; enable each once models/weight_layout.cpp is
 // fixed.
 //

@@ -1,0 +1,16 @@
+# LSTMLAB_SANITIZE=address,undefined (any list -fsanitize= takes) instruments our own targets, in a
+# build folder of its own; LibTorch itself stays uninstrumented. Empty: no sanitizers.
+set(LSTMLAB_SANITIZE "" CACHE STRING "Sanitizers for lstm-lab's own code, e.g. address,undefined")
+
+add_library(lstmlab_sanitizers INTERFACE)
+if(LSTMLAB_SANITIZE)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    message(FATAL_ERROR "LSTMLAB_SANITIZE needs GCC or Clang, not ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  # A report stops the test that hit it: recovering would let a defect pass as a green test.
+  target_compile_options(lstmlab_sanitizers INTERFACE
+    -fsanitize=${LSTMLAB_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(lstmlab_sanitizers INTERFACE -fsanitize=${LSTMLAB_SANITIZE})
+  target_compile_definitions(lstmlab_sanitizers INTERFACE LSTMLAB_SANITIZED=1)
+  message(STATUS "lstm-lab: sanitizers ${LSTMLAB_SANITIZE}")
+endif()
