@@ -30,7 +30,7 @@ int check_the_policy() {
   const struct mallinfo2 after = mallinfo2();
   // With glibc's defaults the block is its own mapping (hblkhd) and is unmapped by free.
   if (during.hblkhd >= before.hblkhd + kBytes) return 4;  // the block was mapped on its own
-  if (after.fordblks < before.fordblks + kBytes) return 5;  // the freed block left the heap
+  if (after.fordblks < during.fordblks + kBytes) return 5;  // the freed block left the heap
   return 0;
 }
 #endif
