@@ -8,8 +8,9 @@
 //     r, z as above from u_rz = h_{t-1} W_h,rz;  q = r h_{t-1};  n = tanh(a_n + q W_h,n)
 //   h_t = (1 - z) n + z h_{t-1}, computed as n + z (h_{t-1} - n)
 // Saved: r, z, n [T, B, G]; u_n (after) or q (before) [T, B, H]; out = h_1 .. h_T.
-// Backward, t = T-1 .. 0, with dh = dout_t + (dh_{t-1} of step t+1, the h_T grad at first):
-//   dz = dh (h_{t-1} - n) z(1-z),  dn = dh (1-z)(1-n^2)           (grads of pre-activations)
+// Backward, t = T-1 .. 0, with dh = dout_t + the grad step t+1 sent back to h_t (at t = T-1, the
+// h_T grad); dr, dz, dn are the grads of the pre-activations:
+//   dz = dh (h_{t-1} - n) z(1-z),  dn = dh (1-z)(1-n^2)
 //   after:   dr = dn u_n r(1-r),  du_n = dn r;   dh_{t-1} = dh z + [dr, dz, du_n] W_h^T
 //   before:  dq = dn W_h,n^T,  dr = dq h_{t-1} r(1-r);   dh_{t-1} = dh z + dq r + [dr, dz] W_h,rz^T
 // then, over all T*B rows at once, with dA = [dr, dz, dn] the grad of a_t:
@@ -32,7 +33,6 @@
 
 #include <cstdint>
 #include <tuple>
-#include <type_traits>
 #include <vector>
 
 namespace lstmlab {
