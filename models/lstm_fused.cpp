@@ -15,17 +15,14 @@
 
 #include "models/lstm_fused.h"
 
+#include "models/cpu_rows.h"
 #include "models/gate_math.h"
 
-#include <ATen/Parallel.h>
-#include <ATen/TensorIterator.h>
 #include <c10/util/Exception.h>
 #include <torch/autograd.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -38,89 +35,10 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 using LayerOutputs = std::tuple<Tensor, Tensor, Tensor>;  // out [T, B, H], h_T, c_T [B, H]
 
-// Element-wise work (gate elements) a parallel task should at least get before a second thread
-// pays off: a fork/join costs a few microseconds, a gate element a few nanoseconds.
-constexpr int64_t kMinGateElementsPerTask = 16384;
-
-/// Runs fn(begin, end) over slices of the batch rows [0, B) on the intra-op threads, in slices of
-/// at least kMinGateElementsPerTask / 4H rows, so that a small batch runs inline.
-///
-/// at::parallel_for is a header template: with the OpenMP backend it runs threads only in a
-/// translation unit compiled with -fopenmp, and silently runs serially in one compiled without.
-/// Lacking that, the rows go through TensorIterator::for_each, whose at::parallel_for is compiled
-/// inside libtorch and so uses its thread pool whatever flags this file was built with.
-class RowSplitter {
- public:
-  RowSplitter(int64_t B, int64_t H)
-      : rows_(B), grain_(std::max<int64_t>(1, kMinGateElementsPerTask / (4 * H))) {
-#ifndef INTRA_OP_PARALLEL
-    if (rows_ > grain_ && at::get_num_threads() > 1) {
-      row_ids_ = at::arange(rows_, at::TensorOptions().dtype(at::kLong));
-      iter_.emplace(at::TensorIteratorConfig()
-                        .add_output(row_ids_)
-                        .resize_outputs(false)
-                        .check_all_same_dtype(false)
-                        .build());
-    }
-#endif
-  }
-
-  template <typename F>
-  void run(const F& fn) {
-#ifdef INTRA_OP_PARALLEL
-    at::parallel_for(0, rows_, grain_, fn);
-#else
-    if (!iter_) {
-      fn(int64_t{0}, rows_);
-      return;
-    }
-    // data[0]: row ids (int64), strides[0] apart within a run of size0, strides[1] between runs.
-    const auto loop = [&fn](char** data, const int64_t* strides, int64_t size0, int64_t size1) {
-      for (int64_t outer = 0; outer < size1; ++outer) {
-        const char* ids = data[0] + outer * strides[1];
-        const int64_t first = *reinterpret_cast<const int64_t*>(ids);
-        if (strides[0] == static_cast<int64_t>(sizeof(int64_t))) {
-          fn(first, first + size0);  // consecutive ids: the arange is contiguous
-          continue;
-        }
-        for (int64_t k = 0; k < size0; ++k) {
-          const int64_t row = *reinterpret_cast<const int64_t*>(ids + k * strides[0]);
-          fn(row, row + 1);
-        }
-      }
-    };
-    iter_->for_each(at::TensorIteratorBase::loop2d_t(loop), grain_);
-#endif
-  }
-
- private:
-  int64_t rows_;
-  int64_t grain_;
-#ifndef INTRA_OP_PARALLEL
-  Tensor row_ids_;  // [B] 0 .. B-1
-  std::optional<at::TensorIterator> iter_;
-#endif
-};
-
 // Whether act(c_t) [T, B, H] is kept from the forward instead of recomputed in the backward.
 // Measured (float32, one thread, B,T,I,H = 950,50,1,64 / 64,50,64,256): keeping tanh(c) takes
 // 198 / 88 ms forward+backward against 210 / 96 ms recomputing it; relu costs nothing to recompute.
 constexpr bool keeps_cell_activation(Activation act) { return act == Activation::Tanh; }
-
-/// A [numel] CPU buffer of the given dtype (float or double) kept per thread between calls, the
-/// largest asked for: the backward's dG [T, B, G]. Fresh, a buffer of tens of MB comes from mmap
-/// and is page-faulted in on every call: 50 of the backward's 280 ms at B,T,I,H = 64,100,512,512
-/// (2 threads). Safe to share within a thread: it lives only inside one backward call, which runs
-/// start to end on its thread, and nothing that call returns views it.
-Tensor kept_cpu_buffer(int64_t numel, at::ScalarType dtype) {
-  thread_local Tensor kept[2];  // float, double
-  Tensor& buffer = kept[dtype == at::kDouble ? 1 : 0];
-  if (!buffer.defined() || buffer.numel() < numel) {
-    buffer = Tensor();  // the old one goes first: never both at once
-    buffer = at::empty({numel}, at::TensorOptions().dtype(dtype));
-  }
-  return buffer.narrow(0, 0, numel);
-}
 
 // ---- checks -------------------------------------------------------------------------------------
 
@@ -170,40 +88,6 @@ void check_arguments(const Tensor& x, const Tensor& h0, const Tensor& c0, const 
 // is too long a body for it (measured with gate_exp at B,T,I,H = 64,50,64,256: the forward's
 // element-wise part took 7.6 ms in one pass, 4.8 ms in these).
 
-// "No dependence between iterations": lets GCC's -O2 vectorizer take the fixed runs below without
-// the aliasing checks it may not add at -O2. True of every loop it marks: each iteration touches
-// column j only, and the gate rows, c_{t-1}, c_t, h_t, act(c_t) and the grads are disjoint buffers.
-#if defined(__clang__)
-#define LSTMLAB_IVDEP _Pragma("clang loop vectorize(assume_safety)")
-#elif defined(__GNUC__)
-#define LSTMLAB_IVDEP _Pragma("GCC ivdep")
-#else
-#define LSTMLAB_IVDEP
-#endif
-// Inline body into the runs even where it is long (the backward's is), or nothing is vectorized;
-// and the row loops into the AVX2 build of their caller, or they run the baseline build.
-#if defined(__GNUC__)
-#define LSTMLAB_FLATTEN __attribute__((flatten))
-#define LSTMLAB_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define LSTMLAB_FLATTEN
-#define LSTMLAB_ALWAYS_INLINE
-#endif
-
-/// body(j) for j in [0, n): in runs of a fixed 8, which the vectorizer takes (at -O2 it needs a
-/// known trip count: the divides and multiplies then go 4 (float) or 2 (double) to an instruction),
-/// then the rest one by one.
-template <typename F>
-LSTMLAB_FLATTEN LSTMLAB_ALWAYS_INLINE inline void for_each_column(int64_t n, const F& body) {
-  constexpr int64_t kRun = 8;
-  int64_t j = 0;
-  for (; j + kRun <= n; j += kRun) {
-    LSTMLAB_IVDEP
-    for (int64_t k = 0; k < kRun; ++k) body(j + k);
-  }
-  for (; j < n; ++j) body(j);
-}
-
 template <typename scalar_t>
 inline scalar_t relu_of(scalar_t v) {
   return v < scalar_t(0) ? scalar_t(0) : v;  // NaN passes, as in torch::relu
@@ -218,15 +102,6 @@ inline scalar_t act_grad_of_output(scalar_t a) {
     return a > scalar_t(0) ? scalar_t(1) : scalar_t(0);
   }
 }
-
-/// Where one step of the incoming out grad lies: [B, H] at `data` with the given strides, any
-/// layout (an expanded or transposed grad is read in place, not copied).
-template <typename scalar_t>
-struct StridedRows {
-  const scalar_t* data;
-  int64_t row_stride;
-  int64_t col_stride;
-};
 
 /// One forward step. gates: [B, G] pre-activations in, activations out; c_prev: [B, H];
 /// c, h: [B, H] out; cell_act: [B, H] out, act(c) (tanh only, see keeps_cell_activation).
@@ -348,16 +223,6 @@ LSTMLAB_ALWAYS_INLINE inline void backward_rows(const BackwardStep<scalar_t>& s,
   }
 }
 
-// In float the row loops are built twice where the toolchain can pick a version at load time (GCC
-// on x86-64 glibc): for AVX2, 8 floats an instruction, and for the x86-64 baseline, 4; the CPU
-// decides which runs. The exponentials alone, 512 at a time: 1.5 ns an element for the baseline,
-// 0.6 for AVX2. Double runs the baseline: its exp is a library call either way.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define LSTMLAB_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
-#else
-#define LSTMLAB_AVX2_CLONE
-#endif
-
 LSTMLAB_AVX2_CLONE void forward_rows_float_tanh(const ForwardStep<float>& s, int64_t begin,
                                                 int64_t end) {
   forward_rows<float, Activation::Tanh>(s, begin, end);
@@ -399,12 +264,6 @@ void backward_step_cpu(RowSplitter& rows, const BackwardStep<scalar_t>& step) {
       backward_rows<scalar_t, kAct>(step, begin, end);
     }
   });
-}
-
-template <typename scalar_t>
-scalar_t* step_ptr(const Tensor& t, int64_t step) {
-  // t: [S, B, W] contiguous; the [B, W] block of one step.
-  return t.data_ptr<scalar_t>() + step * t.stride(0);
 }
 
 // ---- the ATen-op form of the same steps ---------------------------------------------------------
@@ -511,7 +370,7 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     std::vector<Tensor> cell_steps = cells.unbind(0);
 
     if (raw_loop) {
-      RowSplitter rows(B, H);
+      RowSplitter rows(B, G);
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_layer_fused_forward", [&] {
         for (int64_t t = 0; t < T; ++t) {
           gate_steps[t].addmm_(t == 0 ? h0 : out_steps[t - 1], W_h);
@@ -592,7 +451,7 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
     const bool needs_dh0 = ctx->needs_input_grad(1);
 
     if (raw_loop) {
-      RowSplitter rows(B, H);
+      RowSplitter rows(B, G);
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_layer_fused_backward", [&] {
         // No out grad: every step reads one zero through zero strides.
         const scalar_t zero = 0;
