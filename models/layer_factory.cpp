@@ -1,6 +1,6 @@
 #include "models/layer_factory.h"
 
-#include "models/builtin_lstm.h"
+#include "models/lstm/builtin_lstm.h"
 
 #include <stdexcept>
 

@@ -1,7 +1,7 @@
 #pragma once
 // Building a recurrent layer chosen at run time ("scratch" or "builtin").
 
-#include "models/lstm_scratch.h"
+#include "models/lstm/lstm_scratch.h"
 #include "models/recurrent_layer.h"
 
 #include <string>

@@ -1,5 +1,5 @@
 // The test binary's entry point: LibTorch here starts with one thread; give it the machine.
-#include "app/device.h"
+#include "app/platform/device.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,238 @@
+#include "app/cli/cli.h"
+#include "app/tools/compare.h"
+#include "app/platform/device.h"
+#include "app/tools/forecast.h"
+#include "app/tasks/registry.h"
+#include "app/train/run_dir.h"
+#include "app/train/train_run.h"
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <iostream>
+#include <optional>
+#include <set>
+
+namespace lstmlab {
+namespace {
+
+void add_run_flags(cxxopts::Options& options) {
+  options.add_options("task")
+      ("task", "task: " + task_names(), cxxopts::value<std::string>()->default_value("sine"));
+  for (const auto& task : task_registry()) task.add_flags(options);
+  options.add_options("model")
+      ("model", "scratch or builtin", cxxopts::value<std::string>()->default_value("scratch"))
+      ("hidden", "hidden units", cxxopts::value<int64_t>()->default_value("64"))
+      ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
+      ("dropout", "dropout between layers (training only; compare refuses it)", cxxopts::value<double>()->default_value("0"))
+      ("activation", "tanh or relu (relu: scratch only)", cxxopts::value<std::string>()->default_value("tanh"))
+      ("init", "torch, d2l or keras", cxxopts::value<std::string>()->default_value("torch"))
+      ("scratch-backward", "fused (hand-derived BPTT) or autograd",
+       cxxopts::value<std::string>()->default_value("fused"));
+  options.add_options("training")
+      ("loss", "mse or mae", cxxopts::value<std::string>()->default_value("mse"))
+      ("optimizer", "adam or sgd", cxxopts::value<std::string>()->default_value("adam"))
+      ("lr", "learning rate", cxxopts::value<double>()->default_value("0.01"))
+      ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("100"))
+      ("batch-size", "examples per batch; 0 = the whole split (seed 002)", cxxopts::value<int64_t>()->default_value("0"))
+      ("shuffle", "shuffle the training windows each epoch (seeded)")
+      ("clip", "max gradient norm; 0 = off", cxxopts::value<double>()->default_value("0"))
+      ("seed", "seed of the initial weights, shuffling and dropout", cxxopts::value<uint64_t>()->default_value("42"))
+      ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
+      ("dtype", "float32 or float64", cxxopts::value<std::string>()->default_value("float32"))
+      ("out", "run directory, new or empty (default runs/<name>-<time>)", cxxopts::value<std::string>())
+      ("overwrite", "with --out: replace the run already there (its files are deleted first)")
+      ("quiet", "nothing on stdout (compare keeps its one verdict line); errors still on stderr")
+      ("no-plots", "skip the PNG plots");
+}
+
+// The model's own parsers name the allowed values; the message gains the flag's name.
+template <typename F>
+auto parse_flag(const char* flag, const std::string& value, F parse) {
+  try {
+    return parse(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("--{}: {}", flag, e.what()));
+  }
+}
+
+RunConfig config_from_flags(const cxxopts::ParseResult& f) {
+  RunConfig c;
+  c.task = f["task"].as<std::string>();
+  c.task_options = find_task(c.task).options_from_flags(f);
+  c.model.kind = parse_layer_kind(f["model"].as<std::string>());
+  c.model.hidden = f["hidden"].as<int64_t>();
+  c.model.layers = f["layers"].as<int64_t>();
+  c.model.dropout = f["dropout"].as<double>();
+  c.model.activation = parse_flag("activation", f["activation"].as<std::string>(), parse_activation);
+  c.model.init = parse_flag("init", f["init"].as<std::string>(), parse_init);
+  c.model.backward =
+      parse_flag("scratch-backward", f["scratch-backward"].as<std::string>(), parse_scratch_backward);
+  c.train.loss = f["loss"].as<std::string>();
+  c.train.optimizer = f["optimizer"].as<std::string>();
+  c.train.lr = f["lr"].as<double>();
+  c.train.epochs = f["epochs"].as<int64_t>();
+  c.train.batch_size = f["batch-size"].as<int64_t>();
+  c.train.shuffle = f.count("shuffle") > 0;
+  c.train.clip = f["clip"].as<double>();
+  c.train.seed = f["seed"].as<uint64_t>();
+  c.train.device = f["device"].as<std::string>();
+  c.train.dtype = f["dtype"].as<std::string>();
+  validate(c);
+  return c;
+}
+
+// Flags a resumed run takes; every other setting is fixed by the run's config.json.
+const std::set<std::string>& resumable_flags() {
+  static const std::set<std::string> flags = {"resume", "epochs", "quiet", "no-plots", "threads"};
+  return flags;
+}
+
+// The configuration a resumed run goes on with: its own, with --epochs applied, and its thread
+// count unless --threads says otherwise (then one line warns that the result may differ).
+RunConfig resumed_config(const cxxopts::ParseResult& f, const std::string& dir) {
+  std::vector<std::string> fixed;
+  for (const auto& given : f.arguments()) {
+    const auto flag = "--" + given.key();
+    if (!resumable_flags().count(given.key()) &&
+        std::find(fixed.begin(), fixed.end(), flag) == fixed.end()) {
+      fixed.push_back(flag);
+    }
+  }
+  if (!fixed.empty()) {
+    throw std::invalid_argument(fmt::format(
+        "--resume {}: {} cannot change on a resumed run (its config.json fixes every setting but "
+        "--epochs and --threads); start a new run with --out to change {}",
+        dir, fmt::join(fixed, ", "), fixed.size() == 1 ? "it" : "them"));
+  }
+  auto config = read_run_config(dir);
+  if (f.count("epochs")) {
+    config.train.epochs = f["epochs"].as<int64_t>();
+    if (config.train.epochs <= 0) {
+      throw std::invalid_argument(fmt::format("--epochs must be positive, got {}", config.train.epochs));
+    }
+  }
+  const int recorded = config.train.threads;
+  if (recorded > 0 && !f.count("threads")) {
+    set_thread_count(recorded);
+  } else if (recorded > 0 && at::get_num_threads() != recorded) {
+    std::cerr << fmt::format(
+        "lstm-lab train: warning: resuming with {} threads where the run trained with {}; its "
+        "final weights may differ in the last digits from an uninterrupted run\n",
+        at::get_num_threads(), recorded);
+  }
+  config.train.threads = at::get_num_threads();
+  return config;
+}
+
+std::optional<std::string> out_flag(const cxxopts::ParseResult& f) {
+  if (!f.count("out")) return std::nullopt;
+  return f["out"].as<std::string>();
+}
+
+void print_notes(const std::vector<std::string>& notes) {
+  for (const auto& n : notes) std::cout << n << "\n";
+}
+
+}  // namespace
+
+int train_command(int argc, const char* const* argv) {
+  cxxopts::Options options("lstm-lab train", "Train one model on a task.");
+  add_run_flags(options);
+  options.add_options("training")("resume", "continue the stopped run in this directory",
+                                  cxxopts::value<std::string>());
+  add_common_flags(options);
+  cxxopts::ParseResult f;
+  if (parse_common(options, argc, argv, f)) return 0;
+
+  RunRequest request;
+  if (f.count("resume")) {
+    request.run_dir = f["resume"].as<std::string>();
+    request.config = resumed_config(f, request.run_dir);
+    request.resume = true;
+  } else {
+    request.config = config_from_flags(f);
+    request.config.train.threads = at::get_num_threads();
+    resolve_device(request.config.train.device);  // refused before a directory is made
+    request.run_dir = claim_run_dir(out_flag(f),
+                                    request.config.task + "-" + to_string(request.config.model.kind),
+                                    f.count("overwrite") > 0);
+  }
+  request.quiet = f.count("quiet") > 0;
+  request.plots = f.count("no-plots") == 0;
+  install_interrupt_handler();
+  const auto result = train_run(request, std::cout);
+  if (result.stopped) {
+    std::cerr << fmt::format("stopped: checkpoint saved; continue with lstm-lab train --resume {}\n",
+                             request.run_dir);
+    return 130;
+  }
+  if (request.quiet) return 0;
+  std::cout << fmt::format("{} {}; run in {}\n", to_string(result.held_out),
+                           describe_evaluation(result.evaluation, result.metrics), request.run_dir);
+  print_notes(result.notes);
+  return 0;
+}
+
+int compare_command(int argc, const char* const* argv) {
+  cxxopts::Options options("lstm-lab compare",
+                           "Train the built-in and the scratch layer from identical weights on "
+                           "identical batches, and compare their trajectories and speed.");
+  add_run_flags(options);
+  add_common_flags(options);
+  cxxopts::ParseResult f;
+  if (parse_common(options, argc, argv, f)) return 0;
+  auto config = config_from_flags(f);
+  if (config.model.activation == Activation::Relu) {
+    throw std::invalid_argument("--activation relu: the built-in layer cannot run it, so there is "
+                                "nothing to compare; use lstm-lab train --model scratch");
+  }
+  if (config.model.dropout > 0 && config.model.layers > 1) {
+    throw std::invalid_argument(fmt::format(
+        "--dropout {:g} with --layers {}: the two layers draw different dropout masks, so their "
+        "trajectories cannot agree; compare with --dropout 0, or train each with lstm-lab train",
+        config.model.dropout, config.model.layers));
+  }
+  config.train.threads = at::get_num_threads();
+  resolve_device(config.train.device);
+  const auto dir = claim_run_dir(out_flag(f), "compare-" + config.task, f.count("overwrite") > 0);
+  const bool quiet = f.count("quiet") > 0;
+  install_interrupt_handler();
+  const auto result = run_compare(config, dir, quiet, f.count("no-plots") == 0, std::cout);
+  if (result.builtin.stopped || result.scratch.stopped) {
+    std::cerr << "stopped: each model's checkpoint is in its run directory under " << dir << "\n";
+    return 130;
+  }
+  if (quiet) {  // the one line --quiet keeps: the verdict
+    std::cout << compare_verdict(result, config) << "\n";
+    return result.pass() ? 0 : 1;
+  }
+  print_compare(result, config, std::cout);
+  std::cout << fmt::format("runs: {}/builtin, {}/scratch; per-epoch table: {}/compare.csv\n", dir,
+                           dir, dir);
+  print_notes(result.builtin.notes);
+  print_notes(result.scratch.notes);
+  return result.pass() ? 0 : 1;
+}
+
+int predict_command(int argc, const char* const* argv) {
+  cxxopts::Options options("lstm-lab predict",
+                           "Roll a trained model forward past the end of its data.");
+  options.add_options()
+      ("checkpoint", "a run directory written by train", cxxopts::value<std::string>())
+      ("steps", "steps to forecast", cxxopts::value<int64_t>()->default_value("100"))
+      ("quiet", "nothing on stdout; errors still on stderr");
+  add_common_flags(options);
+  cxxopts::ParseResult f;
+  if (parse_common(options, argc, argv, f)) return 0;
+  if (!f.count("checkpoint")) throw std::invalid_argument("--checkpoint DIR is required");
+  const bool quiet = f.count("quiet") > 0;
+  const auto forecast =
+      run_forecast(f["checkpoint"].as<std::string>(), f["steps"].as<int64_t>(), std::cout, quiet);
+  if (!quiet) std::cout << "forecast: " << forecast.csv_path << "\n" << forecast.note << "\n";
+  return 0;
+}
+
+}  // namespace lstmlab

@@ -1,0 +1,257 @@
+#include "app/tools/bench.h"
+
+#include "app/platform/device.h"
+#include "app/platform/device_timer.h"
+#include "app/platform/memory_policy.h"
+#include "models/layer_factory.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <functional>
+#include <sstream>
+
+namespace lstmlab {
+namespace {
+
+// `fn` run `warmup` times untimed, then `repeats` times timed: median, min and max seconds.
+Timing time_it(const std::function<void()>& fn, const torch::Device& device, int64_t warmup,
+               int64_t repeats) {
+  const DeviceTimer timer(device);
+  for (int64_t i = 0; i < warmup; ++i) fn();
+  std::vector<double> seconds;
+  for (int64_t i = 0; i < repeats; ++i) seconds.push_back(timer.seconds(fn));
+  std::sort(seconds.begin(), seconds.end());
+  return {seconds[seconds.size() / 2], seconds.front(), seconds.back()};
+}
+
+// The rate of a 2048 x 2048 product from its fastest of 7 runs: the machine's best, so that a
+// moment of interference cannot lower the yardstick and flatter every % beside it.
+double measure_matmul_gflops(const torch::Device& device, torch::ScalarType dtype) {
+  const int64_t n = 2048;
+  const auto opts = torch::TensorOptions().device(device).dtype(dtype);
+  const auto a = torch::randn({n, n}, opts);
+  const auto b = torch::randn({n, n}, opts);
+  auto c = torch::empty({n, n}, opts);
+  const auto t = time_it([&] { torch::mm_out(c, a, b); }, device, 1, 7);
+  return 2.0 * static_cast<double>(n * n * n) / t.min / 1e9;
+}
+
+}  // namespace
+
+std::vector<BenchSize> default_bench_sizes() {
+  return {{"seed002", 950, 50, 1, 64},
+          {"d2l", 1024, 32, 28, 32},
+          {"mid", 64, 50, 64, 256},
+          {"fastrnns", 64, 100, 512, 512}};
+}
+
+BenchSize parse_bench_size(const std::string& text) {
+  std::vector<int64_t> v;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      v.push_back(std::stoll(item));
+    } catch (const std::exception&) {
+      v.push_back(0);
+    }
+  }
+  if (v.size() != 4 || std::any_of(v.begin(), v.end(), [](int64_t x) { return x <= 0; })) {
+    throw std::invalid_argument("--size '" + text + "' must be four positive integers B,T,I,H");
+  }
+  return {"custom", v[0], v[1], v[2], v[3]};
+}
+
+double gate_flops_forward(const BenchSize& s, int64_t layers) {
+  const double G = 4.0 * static_cast<double>(s.H);
+  const double rows = static_cast<double>(s.T * s.B);
+  double flops = 2.0 * rows * static_cast<double>(s.I + s.H) * G;
+  flops += static_cast<double>(layers - 1) * 2.0 * rows * static_cast<double>(2 * s.H) * G;
+  return flops;
+}
+
+namespace {
+
+/// The matrix products of the fused layer and nothing else, on random data of the layer's shapes:
+/// forward, the input product over all steps and one recurrent product per step; backward, one
+/// product per step for dh, then dx, dW_x and dW_h over all steps at once. Their rate is the
+/// ceiling for any layer built on these products.
+class GateProducts {
+ public:
+  GateProducts(const BenchSize& s, int64_t layers, const torch::TensorOptions& opts) : T_(s.T) {
+    const int64_t G = 4 * s.H;
+    for (int64_t l = 0; l < layers; ++l) {
+      const int64_t in = l == 0 ? s.I : s.H;
+      Layer layer;
+      layer.x = torch::randn({s.T * s.B, in}, opts);
+      layer.W_x = torch::randn({in, G}, opts);
+      layer.W_h = torch::randn({s.H, G}, opts);
+      layer.b = torch::randn({G}, opts);
+      layer.out = torch::randn({s.T * s.B, s.H}, opts);
+      layer.h = layer.out.view({s.T, s.B, s.H});
+      layer.gates = torch::empty({s.T, s.B, G}, opts);
+      layer.dgates = torch::randn({s.T, s.B, G}, opts);
+      layer.dh = torch::empty({s.B, s.H}, opts);
+      layer.h_steps = layer.h.unbind(0);
+      layer.gate_steps = layer.gates.unbind(0);
+      layer.dgate_steps = layer.dgates.unbind(0);
+      layers_.push_back(layer);
+    }
+  }
+
+  void forward() {
+    for (auto& l : layers_) {
+      auto gates_2d = l.gates.view({-1, l.gates.size(2)});
+      torch::addmm_out(gates_2d, l.b, l.x, l.W_x);
+      for (int64_t t = 0; t < T_; ++t) l.gate_steps[t].addmm_(l.h_steps[t], l.W_h);
+    }
+  }
+
+  void forward_backward() {
+    forward();
+    for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
+      auto& l = *it;
+      const auto W_hT = l.W_h.t().contiguous();
+      for (int64_t t = T_ - 1; t >= 0; --t) torch::mm_out(l.dh, l.dgate_steps[t], W_hT);
+      const auto dG = l.dgates.view({-1, l.dgates.size(2)});
+      torch::mm(dG, l.W_x.t());
+      torch::mm(l.x.t(), dG);
+      torch::mm(l.out.t(), dG);
+      dG.sum(0);
+    }
+  }
+
+ private:
+  struct Layer {
+    torch::Tensor x, W_x, W_h, b;
+    torch::Tensor out;  // [T * B, H]
+    torch::Tensor h;    // out as [T, B, H]: step t's product reads a [B, H] hidden state
+    torch::Tensor gates, dgates, dh;
+    // Per-step views made once, as the fused layer makes them, so that the loops make none.
+    std::vector<torch::Tensor> h_steps, gate_steps, dgate_steps;
+  };
+  int64_t T_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace
+
+BenchReport run_bench(const BenchOptions& o) {
+  BenchReport report;
+  report.runtime = describe_runtime(o.device);
+  report.clock = DeviceTimer(o.device).clock();
+  report.heap_kept = freed_memory_kept();
+  report.repeats = o.repeats;
+  const double rate_before = measure_matmul_gflops(o.device, o.dtype);
+  torch::manual_seed(0);
+  for (const auto& s : o.sizes) {
+    const auto opts = torch::TensorOptions().device(o.device).dtype(o.dtype);
+    const auto x = torch::randn({s.T, s.B, s.I}, opts);
+    const auto grad_out = torch::randn({s.T, s.B, s.H}, opts);
+    const double f_fwd = gate_flops_forward(s, o.layers);
+    for (const auto& variant : o.variants) {
+      BenchRow row{s, variant, {}, {}, 0, 0, 0, 0};
+      if (variant == "products-only") {
+        GateProducts products(s, o.layers, opts);
+        row.forward = time_it([&] { products.forward(); }, o.device, o.warmup, o.repeats);
+        row.forward_backward =
+            time_it([&] { products.forward_backward(); }, o.device, o.warmup, o.repeats);
+      } else {
+        const auto options = RecurrentOptions(s.I, s.H).num_layers(o.layers);
+        RecurrentLayerPtr layer =
+            variant == "builtin"
+                ? make_recurrent_layer(LayerKind::Builtin, options)
+                : make_recurrent_layer(LayerKind::Scratch, options,
+                                       variant == "scratch-fused" ? ScratchBackward::Fused
+                                                                  : ScratchBackward::Autograd);
+        layer->to(o.device, o.dtype);
+        row.forward = time_it(
+            [&] {
+              torch::NoGradGuard no_grad;
+              layer->forward(x);
+            },
+            o.device, o.warmup, o.repeats);
+        const auto xg = x.clone().requires_grad_(true);
+        row.forward_backward = time_it(
+            [&] {
+              layer->zero_grad();
+              layer->forward(xg).output.backward(grad_out);
+            },
+            o.device, o.warmup, o.repeats);
+      }
+      row.gflop_forward = f_fwd / 1e9;
+      row.gflop_forward_backward = 3.0 * f_fwd / 1e9;
+      report.rows.push_back(row);
+    }
+  }
+  // Measured again after the layers, and the better of the two kept.
+  report.matmul_gflops = std::max(rate_before, measure_matmul_gflops(o.device, o.dtype));
+  for (auto& row : report.rows) {
+    row.pct_forward = 100.0 * row.gflop_forward / row.forward.median / report.matmul_gflops;
+    row.pct_forward_backward =
+        100.0 * row.gflop_forward_backward / row.forward_backward.median / report.matmul_gflops;
+  }
+  return report;
+}
+
+void print_bench(const BenchReport& r, std::ostream& out) {
+  out << fmt::format("bench ({}); {}; median of {} after warm-up, [min - max] in ms\n",
+                     r.runtime, r.clock, r.repeats);
+  out << fmt::format("matrix-product rate (2048x2048 mm, best of 14 runs before and after the "
+                     "layers): {:.1f} GFLOP/s; heap: {}\n\n",
+                     r.matmul_gflops,
+                     r.heap_kept ? "freed memory kept for reuse" : "glibc defaults");
+  out << fmt::format("{:<22} {:<17} {:>28} {:>6} {:>28} {:>6} {:>8}\n", "size (B,T,I,H)",
+                     "layer", "forward ms", "% mm", "forward+backward ms", "% mm", "builtin/x");
+  for (const auto& row : r.rows) {
+    const BenchRow* builtin = nullptr;
+    for (const auto& other : r.rows) {
+      const bool same_size = other.size.name == row.size.name && other.size.B == row.size.B &&
+                             other.size.T == row.size.T && other.size.I == row.size.I &&
+                             other.size.H == row.size.H;
+      if (same_size && other.variant == "builtin") builtin = &other;
+    }
+    const auto size = fmt::format("{} {},{},{},{}", row.size.name, row.size.B, row.size.T,
+                                  row.size.I, row.size.H);
+    auto cell = [](const Timing& t) {
+      return fmt::format("{:9.2f} [{:.2f} - {:.2f}]", t.median * 1e3, t.min * 1e3, t.max * 1e3);
+    };
+    // No built-in row at this size (--variants left it out): no ratio.
+    const std::string ratio =
+        builtin ? fmt::format("{:.2f}x", builtin->forward_backward.median /
+                                             row.forward_backward.median)
+                : "-";
+    out << fmt::format("{:<22} {:<17} {:>28} {:>5.1f}% {:>28} {:>5.1f}% {:>8}\n", size,
+                       row.variant, cell(row.forward), row.pct_forward,
+                       cell(row.forward_backward), row.pct_forward_backward, ratio);
+  }
+  out << "\nbuiltin/x: built-in forward+backward time / this layer's (above 1: faster than built-in)\n"
+         "products-only: the fused layer's matrix products alone, on the same shapes; its % mm is\n"
+         "the ceiling for a layer built on those products\n";
+}
+
+nlohmann::json bench_json(const BenchReport& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : r.rows) {
+    auto timing = [](const Timing& t) {
+      return nlohmann::json{{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}};
+    };
+    rows.push_back({{"size", row.size.name},
+                    {"B", row.size.B}, {"T", row.size.T}, {"I", row.size.I}, {"H", row.size.H},
+                    {"variant", row.variant},
+                    {"forward", timing(row.forward)},
+                    {"forward_backward", timing(row.forward_backward)},
+                    {"gflop_forward", row.gflop_forward},
+                    {"gflop_forward_backward", row.gflop_forward_backward},
+                    {"pct_of_matmul_forward", row.pct_forward},
+                    {"pct_of_matmul_forward_backward", row.pct_forward_backward}});
+  }
+  return {{"runtime", r.runtime}, {"matmul_gflops", r.matmul_gflops},
+          {"clock", r.clock}, {"heap_kept", r.heap_kept},
+          {"repeats", r.repeats}, {"rows", rows}};
+}
+
+}  // namespace lstmlab

@@ -1,0 +1,130 @@
+#include "app/train/checkpoint.h"
+
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace lstmlab {
+namespace {
+
+// The file holds one "payload" (an inner archive with everything) and its FNV-1a checksum.
+// LibTorch's archive does not check what it reads back, so a flipped byte in any record (weights,
+// Adam's moments, the position, the RNG state) would otherwise load silently.
+int64_t fnv1a(const unsigned char* bytes, size_t n) {
+  uint64_t hash = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  return static_cast<int64_t>(hash);
+}
+
+std::map<std::string, std::vector<int64_t>> shapes_of(const torch::nn::Module& model) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& p : model.named_parameters()) shapes[p.key()] = p.value().sizes().vec();
+  return shapes;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model,
+                     torch::optim::Optimizer& optimizer, const CheckpointExtras& extras) {
+  torch::serialize::OutputArchive inner;
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  inner.write("model", model_archive);
+  torch::serialize::OutputArchive optimizer_archive;
+  optimizer.save(optimizer_archive);
+  inner.write("optimizer", optimizer_archive);
+  const auto& p = extras.position;
+  inner.write("position", torch::tensor({p.epoch, p.step, p.loss_count}, torch::kLong));
+  inner.write("loss_sum", torch::tensor({p.loss_sum, p.seconds}, torch::kDouble));
+  inner.write("rng_state", extras.rng_state);
+  inner.write("history", extras.history);
+  if (extras.state.h.defined()) inner.write("state_h", extras.state.h.to(torch::kCPU));
+  if (extras.state.c.defined()) inner.write("state_c", extras.state.c.to(torch::kCPU));
+  std::ostringstream bytes;
+  inner.save_to(bytes);
+  const std::string payload = bytes.str();
+  const auto* data = reinterpret_cast<const unsigned char*>(payload.data());
+
+  torch::serialize::OutputArchive archive;
+  archive.write("payload",
+                torch::from_blob(const_cast<unsigned char*>(data),
+                                 {static_cast<int64_t>(payload.size())}, torch::kUInt8)
+                    .clone());
+  archive.write("checksum", torch::tensor({fnv1a(data, payload.size())}, torch::kLong));
+
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const std::exception& e) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot write checkpoint '" + tmp + "': " + e.what());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& model,
+                                 torch::optim::Optimizer* optimizer) {
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error("no checkpoint at '" + path + "'");
+  }
+  const auto expected_shapes = shapes_of(model);
+  CheckpointExtras extras;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor payload, checksum;
+    archive.read("payload", payload);
+    archive.read("checksum", checksum);
+    payload = payload.contiguous();
+    const auto* data = payload.data_ptr<uint8_t>();
+    const auto size = static_cast<size_t>(payload.numel());
+    if (checksum.numel() != 1 || checksum.item<int64_t>() != fnv1a(data, size)) {
+      throw std::runtime_error("its contents do not match the checksum saved with them");
+    }
+    torch::serialize::InputArchive inner;
+    inner.load_from(reinterpret_cast<const char*>(data), size);
+    torch::serialize::InputArchive model_archive;
+    inner.read("model", model_archive);
+    model.load(model_archive);
+    for (const auto& [name, shape] : shapes_of(model)) {
+      const auto& expected = expected_shapes.at(name);
+      if (shape != expected) {
+        throw std::runtime_error("it was saved by a different model: '" + name + "' is " +
+                                 c10::str(torch::IntArrayRef(shape)) + " there and " +
+                                 c10::str(torch::IntArrayRef(expected)) + " here");
+      }
+    }
+    if (optimizer) {
+      torch::serialize::InputArchive optimizer_archive;
+      inner.read("optimizer", optimizer_archive);
+      optimizer->load(optimizer_archive);
+    }
+    torch::Tensor position, loss_sum;
+    inner.read("position", position);
+    inner.read("loss_sum", loss_sum);
+    inner.read("rng_state", extras.rng_state);
+    inner.read("history", extras.history);
+    torch::Tensor h, c;
+    if (inner.try_read("state_h", h)) extras.state.h = h;
+    if (inner.try_read("state_c", c)) extras.state.c = c;
+    extras.position = {position[0].item<int64_t>(), position[1].item<int64_t>(),
+                       loss_sum[0].item<double>(), position[2].item<int64_t>(),
+                       loss_sum.numel() > 1 ? loss_sum[1].item<double>() : 0.0};
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("checkpoint '" + path +
+                             "' cannot be read (truncated, corrupted, or saved by a different "
+                             "model): " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint '" + path + "' cannot be used: " + e.what());
+  }
+  return extras;
+}
+
+}  // namespace lstmlab

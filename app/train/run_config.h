@@ -1,0 +1,59 @@
+#pragma once
+// Every setting of a training run, as the flags set it and as config.json records it. The task's
+// own settings are its section of config.json, read and checked by the task (app/tasks/).
+
+#include "models/layer_factory.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+namespace lstmlab {
+
+struct ModelConfig {
+  LayerKind kind = LayerKind::Scratch;
+  int64_t hidden = 64;  ///< seed 002's LSTMPredictor
+  int64_t layers = 1;
+  double dropout = 0.0;
+  Activation activation = Activation::Tanh;
+  InitScheme init = InitScheme::Torch;
+  ScratchBackward backward = ScratchBackward::Fused;
+};
+
+struct TrainConfig {
+  std::string loss = "mse";       ///< mse, mae
+  std::string optimizer = "adam"; ///< adam (PyTorch semantics), sgd
+  double lr = 0.01;
+  int64_t epochs = 100;
+  int64_t batch_size = 0;         ///< 0: the whole split in one batch (seed 002)
+  bool shuffle = false;
+  double clip = 0.0;              ///< max gradient norm; 0: no clipping
+  uint64_t seed = 42;
+  std::string device = "cpu";
+  std::string dtype = "float32";
+  int threads = 0;                ///< LibTorch CPU threads the run trains with (0: not recorded)
+};
+
+struct RunConfig {
+  std::string task = "sine";
+  /// The task's section of config.json (under the task's name); what it leaves out takes the
+  /// task's defaults.
+  nlohmann::json task_options = nlohmann::json::object();
+  ModelConfig model;
+  TrainConfig train;
+};
+
+/// Throws std::invalid_argument, one line naming the flag and what is allowed.
+void validate(const RunConfig& config);
+
+nlohmann::json to_json(const RunConfig& config);
+/// `where` (a file) is named in errors.
+RunConfig run_config_from_json(const nlohmann::json& j, const std::string& where);
+/// The configuration of the run in `dir` (its config.json); errors name the file.
+RunConfig read_run_config(const std::string& dir);
+
+/// The recurrent layer the model settings ask for, batch_first, fed `input_size` features.
+RecurrentLayerPtr make_recurrent_layer(const ModelConfig& model, int64_t input_size);
+
+}  // namespace lstmlab

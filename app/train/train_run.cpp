@@ -1,0 +1,110 @@
+#include "app/train/train_run.h"
+
+#include "app/io/atomic_file.h"
+#include "app/tasks/registry.h"
+#include "app/tools/plots.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <ostream>
+
+namespace lstmlab {
+
+namespace {
+
+nlohmann::json evaluation_json(const Evaluation& e) {
+  nlohmann::json j = {{"loss", e.loss}, {"count", e.count}};
+  for (const auto& [name, value] : e.metrics) j[name] = value;
+  return j;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(values.size() / 2),
+                   values.end());
+  return values[values.size() / 2];
+}
+
+}  // namespace
+
+double median_epoch_seconds(const std::vector<EpochMetrics>& history) {
+  std::vector<double> s;
+  for (const auto& m : history) s.push_back(m.train_seconds);
+  return median(s);
+}
+
+nlohmann::json run_summary(const RunResult& r, const std::string& count_unit) {
+  nlohmann::json splits = nlohmann::json::object();
+  for (const auto& [split, e] : r.splits) splits[to_string(split)] = evaluation_json(e);
+  std::vector<double> rates;
+  for (const auto& m : r.history) rates.push_back(m.examples_per_s);
+  return {{"epochs", r.history.size()},
+          {"held_out", to_string(r.held_out)},
+          {"splits", splits},
+          {"seconds_per_epoch_median", median_epoch_seconds(r.history)},
+          {count_unit + "_per_s_median", median(rates)}};
+}
+
+std::string describe_evaluation(const Evaluation& e, const std::vector<MetricSpec>& specs) {
+  std::string text;
+  for (const auto& spec : specs) {
+    text += fmt::format("{}{} {:.6g}", text.empty() ? "" : ", ", spec.label,
+                        metric_value(e.metrics, spec.name));
+  }
+  return text;
+}
+
+RunResult train_run(const RunRequest& request, std::ostream& log) {
+  const auto& config = request.config;
+  const auto task = make_task(config);
+  const Dataset& data = task->data();
+  SequenceModelPtr model = request.model;
+  if (!model) {
+    torch::manual_seed(config.train.seed);
+    model = task->make_model(config.model);
+  }
+  Trainer trainer(model, *task, config, request.run_dir, log, request.quiet, request.label,
+                  request.hooks);
+  if (request.resume) trainer.resume();
+  if (!request.quiet && !request.resume) log << request.label << data.describe() << "\n";
+
+  RunResult result;
+  result.model = model;
+  result.metrics = task->metrics();
+  result.history = trainer.fit();
+  result.stopped = trainer.stopped();
+  if (result.stopped) return result;
+
+  const auto& dir = request.run_dir;
+  result.held_out = held_out_split(data);
+  const auto predictions = task->prediction_writer(dir + "/predictions.csv");
+  result.evaluation = trainer.evaluate(result.held_out, predictions.get());
+  if (predictions) predictions->commit();
+  for (const auto split : {Split::Train, Split::Validation, Split::Test}) {
+    if (data.size(split) == 0) continue;
+    result.splits[split] = split == result.held_out ? result.evaluation : trainer.evaluate(split);
+  }
+  write_file_atomically(dir + "/summary.json",
+                        run_summary(result, task->count_unit()).dump(2) + "\n");
+  if (request.plots) {
+    PlotSpec loss{dir, "loss", "loss per epoch", "epoch", config.train.loss, true, {}};
+    loss.series.push_back({"metrics.csv", 1, 2, "train"});
+    if (data.size(Split::Validation) > 0) {
+      loss.series.push_back({"metrics.csv", 1, 3, "validation"});
+    }
+    result.notes.push_back(draw_plot(loss));
+    if (predictions) {
+      PlotSpec pred{dir, "predictions",
+                    fmt::format("predictions on the {} split", to_string(result.held_out)),
+                    "window", "value", false, {}};
+      pred.series.push_back({"predictions.csv", 1, 2, "truth", "lines lw 4"});
+      pred.series.push_back({"predictions.csv", 1, 3, "prediction", "lines lw 1.5 dt 2"});
+      result.notes.push_back(draw_plot(pred));
+    }
+  }
+  return result;
+}
+
+}  // namespace lstmlab

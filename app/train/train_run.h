@@ -1,0 +1,46 @@
+#pragma once
+// A whole training run as `lstm-lab train` does it: data, seeded model, trainer, the final
+// held-out evaluation, predictions.csv and the plots.
+
+#include "app/train/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lstmlab {
+
+struct RunRequest {
+  RunConfig config;
+  std::string run_dir;
+  bool resume = false;     ///< continue run_dir's checkpoint
+  bool quiet = false;
+  bool plots = true;
+  std::string label;       ///< progress-line prefix
+  SequenceModelPtr model;  ///< prebuilt (compare); null: built from config, seeded
+  TrainerHooks hooks;
+};
+
+struct RunResult {
+  std::vector<EpochMetrics> history;
+  Split held_out = Split::Test;
+  Evaluation evaluation;  ///< on the held-out split, after training
+  std::map<Split, Evaluation> splits;  ///< every non-empty split, after training
+  std::vector<MetricSpec> metrics;     ///< the task's, in order
+  bool stopped = false;   ///< Ctrl-C: a checkpoint was saved mid-run
+  std::vector<std::string> notes;  ///< where the plots are, or how to get them
+  SequenceModelPtr model;
+};
+
+RunResult train_run(const RunRequest& request, std::ostream& log);
+
+/// "RMSE 0.0048, MAE 0.0039": each metric of the task, by its label.
+std::string describe_evaluation(const Evaluation& evaluation, const std::vector<MetricSpec>& specs);
+double median_epoch_seconds(const std::vector<EpochMetrics>& history);
+/// summary.json: the final metrics of every split, epochs done, time per epoch, examples per second.
+nlohmann::json run_summary(const RunResult& result, const std::string& count_unit);
+
+}  // namespace lstmlab

@@ -1,0 +1,313 @@
+#include "app/train/trainer.h"
+
+#include "app/io/atomic_file.h"
+#include "app/platform/device.h"
+#include "app/train/progress.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace lstmlab {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_interrupt(int) {
+  if (g_stop.exchange(true)) std::_Exit(130);  // second Ctrl-C: leave now
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& t,
+                                                        std::vector<torch::Tensor> params) {
+  if (t.optimizer == "sgd") {
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(t.lr));
+  }
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(t.lr));
+}
+
+std::string format_metrics(const EpochMetrics& m, const std::vector<MetricSpec>& specs,
+                           const std::string& unit) {
+  std::string s = fmt::format("train loss {:.6g}", m.train_loss);
+  if (!std::isnan(m.val_loss)) {
+    s += fmt::format("  val loss {:.6g}", m.val_loss);
+    for (const auto& spec : specs) {
+      s += fmt::format("  val {} {:.6g}", spec.label, metric_value(m.val_metrics, spec.name));
+    }
+  }
+  return s + fmt::format("  {:.2f}s  {:.0f} {}/s", m.train_seconds, m.examples_per_s, unit);
+}
+
+// The state a batch hands the next: the same values, cut from the graph of the batch before.
+RecurrentState detached(const RecurrentState& state) {
+  return {state.h.defined() ? state.h.detach() : state.h,
+          state.c.defined() ? state.c.detach() : state.c};
+}
+
+}  // namespace
+
+double metric_value(const MetricValues& values, const std::string& name) {
+  for (const auto& [key, value] : values) {
+    if (key == name) return value;
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+void request_stop() { g_stop = true; }
+void clear_stop_request() { g_stop = false; }
+void install_interrupt_handler() { std::signal(SIGINT, on_interrupt); }
+
+Split held_out_split(const Dataset& data) {
+  if (data.size(Split::Test) > 0) return Split::Test;
+  if (data.size(Split::Validation) > 0) return Split::Validation;
+  return Split::Train;
+}
+
+Trainer::Trainer(SequenceModelPtr model, const Task& task, RunConfig config,
+                 std::string run_dir, std::ostream& log, bool quiet, std::string label,
+                 TrainerHooks hooks)
+    : model_(std::move(model)),
+      task_(task),
+      data_(task.data()),
+      config_(std::move(config)),
+      run_dir_(std::move(run_dir)),
+      log_(log),
+      quiet_(quiet),
+      label_(std::move(label)),
+      hooks_(std::move(hooks)),
+      device_(resolve_device(config_.train.device)),
+      dtype_(parse_dtype(config_.train.dtype)),
+      train_loader_(data_, Split::Train,
+                    LoaderOptions{config_.train.batch_size, config_.train.shuffle,
+                                  config_.train.seed, device_, dtype_}) {
+  validate(config_);
+  // The run directory first: a user should learn it cannot be made before any training.
+  std::error_code ec;
+  std::filesystem::create_directories(run_dir_, ec);
+  if (ec || !std::filesystem::is_directory(run_dir_)) {
+    throw std::runtime_error("cannot create run directory '" + run_dir_ + "': " + ec.message());
+  }
+  model_->to(device_, dtype_);
+  optimizer_ = make_optimizer(config_.train, model_->parameters());
+}
+
+void Trainer::write_config() const {
+  auto record = to_json(config_);
+  record["libtorch"] = TORCH_VERSION;
+  record["runtime"] = describe_runtime(device_);
+  std::ostringstream summary;
+  summary << *model_;
+  record["model_summary"] = summary.str();
+  try {
+    write_file_atomically(run_dir_ + "/config.json", record.dump(2) + "\n");
+  } catch (const std::exception& e) {
+    throw std::runtime_error("run directory '" + run_dir_ + "' is not writable: " + e.what());
+  }
+}
+
+void Trainer::resume() {
+  auto extras = load_checkpoint(checkpoint_path(), *model_, optimizer_.get());
+  const auto& at = extras.position;
+  const int64_t needed = at.epoch + (at.step > 0 ? 1 : 0);
+  if (config_.train.epochs < needed) {
+    throw std::invalid_argument(fmt::format(
+        "--epochs {}: the run in {} has done {} epoch(s){}; give --epochs {} or more",
+        config_.train.epochs, run_dir_, at.epoch,
+        at.step > 0 ? fmt::format(" and {} batch(es) of the next", at.step) : std::string(),
+        needed));
+  }
+  position_ = extras.position;
+  history_ = history_from(extras.history);
+  if (extras.state.h.defined()) carried_ = RecurrentState{extras.state.h.to(device_, dtype_),
+                                                         extras.state.c.defined()
+                                                             ? extras.state.c.to(device_, dtype_)
+                                                             : extras.state.c};
+  auto generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(extras.rng_state);
+}
+
+std::vector<std::string> Trainer::history_columns() const {
+  std::vector<std::string> columns = {"epoch", "train_loss", "val_loss"};
+  for (const auto& spec : task_.metrics()) columns.push_back("val_" + spec.name);
+  columns.push_back("train_seconds");
+  columns.push_back(task_.count_unit() + "_per_s");
+  return columns;
+}
+
+// The checkpoint's history: one float64 row an epoch, in history_columns() order.
+torch::Tensor Trainer::history_tensor() const {
+  const auto specs = task_.metrics();
+  const auto columns = static_cast<int64_t>(history_columns().size());
+  auto t = torch::empty({static_cast<int64_t>(history_.size()), columns}, torch::kDouble);
+  double* row = t.data_ptr<double>();
+  for (const auto& m : history_) {
+    *row++ = static_cast<double>(m.epoch);
+    *row++ = m.train_loss;
+    *row++ = m.val_loss;
+    for (const auto& spec : specs) *row++ = metric_value(m.val_metrics, spec.name);
+    *row++ = m.train_seconds;
+    *row++ = m.examples_per_s;
+  }
+  return t;
+}
+
+std::vector<EpochMetrics> Trainer::history_from(const torch::Tensor& t) const {
+  const auto specs = task_.metrics();
+  const auto columns = static_cast<int64_t>(history_columns().size());
+  if (t.dim() != 2 || t.size(1) != columns) {
+    throw std::runtime_error(fmt::format(
+        "checkpoint '{}' holds a history of {} columns where this task has {}: it was saved by "
+        "another task",
+        checkpoint_path(), t.dim() == 2 ? t.size(1) : 0, columns));
+  }
+  const auto c = t.to(torch::kDouble).contiguous();
+  const double* row = c.data_ptr<double>();
+  std::vector<EpochMetrics> history;
+  for (int64_t i = 0; i < c.size(0); ++i) {
+    EpochMetrics m;
+    m.epoch = static_cast<int64_t>(*row++);
+    m.train_loss = *row++;
+    m.val_loss = *row++;
+    for (const auto& spec : specs) m.val_metrics.emplace_back(spec.name, *row++);
+    m.train_seconds = *row++;
+    m.examples_per_s = *row++;
+    history.push_back(m);
+  }
+  return history;
+}
+
+void Trainer::save(const TrainPosition& position) {
+  CheckpointExtras extras{position, at::detail::getDefaultCPUGenerator().get_state(),
+                          history_tensor(), {}};
+  // Mid-epoch, a carrying task's state is part of where the run stands.
+  if (position.step > 0 && carried_) extras.state = *carried_;
+  save_checkpoint(checkpoint_path(), *model_, *optimizer_, extras);
+}
+
+void Trainer::write_metrics_csv() const {
+  const auto columns = history_columns();
+  std::string csv;
+  for (size_t i = 0; i < columns.size(); ++i) csv += (i ? "," : "") + columns[i];
+  csv += "\n";
+  for (const auto& m : history_) {
+    csv += fmt::format("{},{:.17g},{:.17g}", m.epoch, m.train_loss, m.val_loss);
+    for (const auto& [name, value] : m.val_metrics) csv += fmt::format(",{:.17g}", value);
+    csv += fmt::format(",{:.6f},{:.3f}\n", m.train_seconds, m.examples_per_s);
+  }
+  write_file_atomically(run_dir_ + "/metrics.csv", csv);
+}
+
+Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Evaluation e;
+  e.loss = nan;
+  for (const auto& spec : task_.metrics()) e.metrics.emplace_back(spec.name, nan);
+  const BatchLoader& loader =
+      eval_loaders_
+          .try_emplace(split, data_, split,
+                       LoaderOptions{config_.train.batch_size, false, 0, device_, dtype_})
+          .first->second;
+  if (loader.size() == 0) return e;
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  auto metrics = task_.make_metrics();
+  double loss_sum = 0;
+  std::optional<RecurrentState> state;  // a split is one continuous stream for a carrying task
+  for (const auto& batch : loader.epoch(0)) {
+    auto out = model_->run(batch.input, state);
+    if (task_.carries_state()) state = out.state;
+    const auto loss = task_.loss(out.prediction, batch);
+    loss_sum += loss.mean.item<double>() * static_cast<double>(loss.count);
+    e.count += loss.count;
+    for (auto& metric : metrics) metric->update(out.prediction, batch.target);
+    if (predictions) predictions->write(out.prediction, batch.target);
+  }
+  model_->train();
+  e.loss = e.count > 0 ? loss_sum / static_cast<double>(e.count) : nan;
+  for (size_t i = 0; i < metrics.size(); ++i) e.metrics[i].second = metrics[i]->compute();
+  return e;
+}
+
+const std::vector<EpochMetrics>& Trainer::fit() {
+  stopped_ = false;
+  write_config();
+  const int64_t epochs = config_.train.epochs;
+  const auto mode = Progress::detect(quiet_);
+  Progress progress(log_, mode, label_, epochs);
+  model_->train();
+  for (int64_t epoch = position_.epoch; epoch < epochs; ++epoch) {
+    const auto batches = train_loader_.epoch(epoch);
+    const int64_t n_batches = static_cast<int64_t>(batches.size());
+    progress.start_epoch(epoch, n_batches);
+    if (position_.step == 0) carried_.reset();  // every epoch starts from zeros
+    // A resumed epoch counts the seconds its batches took before the stop as well.
+    const auto start = std::chrono::steady_clock::now();
+    const double seconds_before = position_.seconds;
+    const auto epoch_seconds = [&] {
+      return seconds_before +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    for (int64_t step = position_.step; step < n_batches; ++step) {
+      const auto& batch = batches[static_cast<size_t>(step)];
+      auto out = model_->run(batch.input, carried_);
+      if (task_.carries_state()) carried_ = detached(out.state);
+      const auto batch_loss = task_.loss(out.prediction, batch);
+      const double value = batch_loss.mean.item<double>();
+      if (!std::isfinite(value)) {
+        throw NonFiniteLoss(fmt::format(
+            "epoch {}, step {}: the loss is {}; training stopped. Nothing was saved over the last "
+            "good checkpoint ({}; {} epochs complete). Try a lower --lr or --clip 1.",
+            epoch + 1, step + 1, value, checkpoint_path(), history_.size()));
+      }
+      optimizer_->zero_grad();
+      batch_loss.mean.backward();
+      if (config_.train.clip > 0) {
+        torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.train.clip);
+      }
+      optimizer_->step();
+
+      const int64_t n = batch_loss.count;
+      position_.loss_sum += value * static_cast<double>(n);
+      position_.loss_count += n;
+      position_.step = step + 1;
+      progress.step(step + 1, position_.loss_sum / static_cast<double>(position_.loss_count),
+                    position_.loss_count);
+      if (hooks_.after_step) hooks_.after_step(epoch, step + 1);
+      if (g_stop) {
+        position_.seconds = epoch_seconds();
+        save(position_);
+        stopped_ = true;
+        if (mode != Progress::Mode::Quiet) log_ << "\n";
+        return history_;
+      }
+    }
+    const double seconds = epoch_seconds();
+
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.train_loss = position_.loss_count > 0
+                       ? position_.loss_sum / static_cast<double>(position_.loss_count)
+                       : std::numeric_limits<double>::quiet_NaN();
+    const auto val = evaluate(Split::Validation);
+    m.val_loss = val.loss;
+    m.val_metrics = val.metrics;
+    m.train_seconds = seconds;
+    m.examples_per_s = seconds > 0 ? static_cast<double>(position_.loss_count) / seconds : 0.0;
+    history_.push_back(m);
+    position_ = TrainPosition{epoch + 1, 0, 0.0, 0, 0.0};
+    save(position_);
+    write_metrics_csv();
+    progress.end_epoch(format_metrics(m, task_.metrics(), task_.count_unit()));
+  }
+  return history_;
+}
+
+}  // namespace lstmlab

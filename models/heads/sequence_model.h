@@ -1,0 +1,32 @@
+#pragma once
+// What the trainer needs of a model: batch-first input and an optional initial recurrent state
+// in, a prediction and the final state out.
+
+#include "models/recurrent_layer.h"
+
+#include <torch/nn/module.h>
+
+#include <optional>
+
+namespace lstmlab {
+
+struct SequenceOutput {
+  torch::Tensor prediction;  ///< task-shaped: [B, K] for a regressor, [B, T, V] for a tagger
+  RecurrentState state;      ///< the recurrent layer's final (h_n, c_n): [L, B, H] each
+};
+
+class SequenceModelImpl : public torch::nn::Module {
+ public:
+  explicit SequenceModelImpl(std::string name) : torch::nn::Module(std::move(name)) {}
+
+  /// input: [B, T, I]; state: the initial (h, c), zeros when absent.
+  virtual SequenceOutput run(const torch::Tensor& input,
+                             const std::optional<RecurrentState>& state) = 0;
+  /// The prediction from a zero initial state.
+  torch::Tensor forward(const torch::Tensor& input) { return run(input, std::nullopt).prediction; }
+  virtual RecurrentLayerImpl& recurrent() = 0;
+};
+
+using SequenceModelPtr = std::shared_ptr<SequenceModelImpl>;
+
+}  // namespace lstmlab
