@@ -1,6 +1,5 @@
 #include "models/weight_layout.h"
 
-#include "app/io/json_file.h"
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>

@@ -4,6 +4,7 @@
 
 #include "app/tools/compare.h"
 #include "app/train/run_config.h"
+#include "tests/sine_config.h"
 #include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
@@ -31,9 +32,9 @@ class Compare : public ::testing::Test {
 
 RunConfig tiny_config(const std::string& dtype) {
   RunConfig c;
-  c.sine.points = 120;
-  c.sine.seq_len = 10;
-  c.sine.test_fraction = 0.2;
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.points = 120; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.seq_len = 10; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.test_fraction = 0.2; });
   c.model.hidden = 8;
   c.train.epochs = 4;
   c.train.batch_size = 32;

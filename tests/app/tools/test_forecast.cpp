@@ -6,6 +6,7 @@
 #include "app/train/run_config.h"
 #include "app/train/train_run.h"
 #include "data/sine_waves.h"
+#include "tests/sine_config.h"
 #include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
@@ -32,10 +33,10 @@ class Forecast : public ::testing::Test {
 
 TEST_F(Forecast, ContinuesTheSeriesWithTheTrainedModel) {
   lstmlab::RunConfig c;
-  c.sine.points = 120;
-  c.sine.x_start = 0;
-  c.sine.x_end = 30;
-  c.sine.seq_len = 10;
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.points = 120; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.x_start = 0; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.x_end = 30; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.seq_len = 10; });
   c.model.hidden = 8;
   c.train.epochs = 3;
   c.train.dtype = "float64";
@@ -52,9 +53,9 @@ TEST_F(Forecast, ContinuesTheSeriesWithTheTrainedModel) {
   ASSERT_EQ(f.x.size(), 7u);
   ASSERT_EQ(f.prediction.size(), 7u);
   ASSERT_EQ(f.truth.size(), 7u);
-  const double dx = (c.sine.x_end - c.sine.x_start) / static_cast<double>(c.sine.points - 1);
+  const double dx = (lstmlab::sine_options(c).x_end - lstmlab::sine_options(c).x_start) / static_cast<double>(lstmlab::sine_options(c).points - 1);
   for (size_t k = 0; k < 7; ++k) {
-    const double x = c.sine.x_end + static_cast<double>(k + 1) * dx;
+    const double x = lstmlab::sine_options(c).x_end + static_cast<double>(k + 1) * dx;
     EXPECT_NEAR(f.x[k], x, 1e-12) << "step " << k + 1;
     EXPECT_DOUBLE_EQ(f.truth[k], std::sin(f.x[k])) << "step " << k + 1;
   }
@@ -64,15 +65,15 @@ TEST_F(Forecast, ContinuesTheSeriesWithTheTrainedModel) {
   auto model = trained.model;
   model->eval();
   torch::NoGradGuard no_grad;
-  const lstmlab::SineWaves data(c.sine);
+  const lstmlab::SineWaves data(lstmlab::sine_options(c));
   const auto window =
-      data.series().narrow(0, c.sine.points - c.sine.seq_len, c.sine.seq_len).contiguous();
+      data.series().narrow(0, lstmlab::sine_options(c).points - lstmlab::sine_options(c).seq_len, lstmlab::sine_options(c).seq_len).contiguous();
   std::vector<double> values(window.data_ptr<double>(), window.data_ptr<double>() + window.numel());
   double se = 0;
   for (size_t k = 0; k < 7; ++k) {
-    const auto input = torch::tensor(std::vector<double>(values.end() - c.sine.seq_len, values.end()),
+    const auto input = torch::tensor(std::vector<double>(values.end() - lstmlab::sine_options(c).seq_len, values.end()),
                                      torch::kDouble)
-                           .view({1, c.sine.seq_len, 1});
+                           .view({1, lstmlab::sine_options(c).seq_len, 1});
     const double next = model->forward(input).item<double>();
     EXPECT_NEAR(f.prediction[k], next, 1e-12) << "step " << k + 1;
     values.push_back(next);

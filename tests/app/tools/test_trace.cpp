@@ -2,6 +2,7 @@
 // in double here; weights files; refusals.
 
 #include "app/tools/trace.h"
+#include "app/io/weights_file.h"
 #include "models/weight_layout.h"
 #include "tests/test_helpers.h"
 #include "tests/temp_paths.h"

@@ -7,6 +7,8 @@
 #include "app/train/train_run.h"
 #include "app/train/trainer.h"
 #include "data/sine_waves.h"
+#include "app/tasks/registry.h"
+#include "tests/sine_config.h"
 #include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
@@ -32,8 +34,8 @@ class Checkpoint : public ::testing::Test {
   void SetUp() override {
     dir_ = paths_.path("checkpoint");
     fs::create_directories(dir_);
-    config_.sine.points = 120;
-    config_.sine.seq_len = 10;
+    lstmlab::test::edit_sine(config_, [&](lstmlab::SineOptions& s) { s.points = 120; });
+    lstmlab::test::edit_sine(config_, [&](lstmlab::SineOptions& s) { s.seq_len = 10; });
     config_.model.kind = LayerKind::Scratch;
     config_.model.hidden = 8;
     config_.train.dtype = "float64";
@@ -41,7 +43,7 @@ class Checkpoint : public ::testing::Test {
   }
   lstmlab::SequenceModelPtr model(uint64_t seed) const {
     torch::manual_seed(seed);
-    auto m = lstmlab::make_model(config_, data_);
+    auto m = lstmlab::make_task(config_)->make_model(config_.model);
     m->to(torch::kDouble);
     return m;
   }
@@ -249,7 +251,8 @@ TEST_F(Checkpoint, UnwritableRunDirectoryFailsBeforeTraining) {
   std::ostringstream log;
   std::string message;
   try {
-    lstmlab::Trainer trainer(m, data_, config_, run_dir, log, true, "", hooks);
+    const auto task = lstmlab::make_task(config_);
+    lstmlab::Trainer trainer(m, *task, config_, run_dir, log, true, "", hooks);
     trainer.fit();
     ADD_FAILURE() << "a run directory under a regular file was accepted";
   } catch (const std::runtime_error& e) {

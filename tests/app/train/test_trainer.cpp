@@ -8,6 +8,8 @@
 #include "app/train/trainer.h"
 #include "data/batch_loader.h"
 #include "data/sine_waves.h"
+#include "app/tasks/registry.h"
+#include "tests/sine_config.h"
 #include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
@@ -49,9 +51,9 @@ class Trainer : public ::testing::Test {
 /// 120 points, windows of 10: 88 train, 11 validation, 11 test windows.
 RunConfig tiny_config(LayerKind kind) {
   RunConfig c;
-  c.sine.points = 120;
-  c.sine.seq_len = 10;
-  c.sine.test_fraction = 0.2;
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.points = 120; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.seq_len = 10; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.test_fraction = 0.2; });
   c.model.kind = kind;
   c.model.hidden = 8;
   c.train.epochs = 3;
@@ -95,8 +97,8 @@ TEST_F(Trainer, TinySineRunLearnsWithBothLayers) {
   for (auto kind : {LayerKind::Scratch, LayerKind::Builtin}) {
     SCOPED_TRACE(kind_name(kind));
     auto c = tiny_config(kind);
-    c.sine.points = 200;
-    c.sine.seq_len = 20;
+    lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.points = 200; });
+    lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.seq_len = 20; });
     c.model.hidden = 16;
     c.train.lr = 0.02;
     c.train.epochs = 30;
@@ -107,7 +109,7 @@ TEST_F(Trainer, TinySineRunLearnsWithBothLayers) {
     ASSERT_TRUE(std::isfinite(first) && std::isfinite(last)) << first << " " << last;
     EXPECT_LE(last, first / 5) << "first-epoch validation loss " << first << ", final " << last;
     EXPECT_FALSE(result.stopped);
-    EXPECT_TRUE(std::isfinite(result.evaluation.rmse));
+    EXPECT_TRUE(std::isfinite(lstmlab::metric_value(result.evaluation.metrics, "rmse")));
   }
 }
 
@@ -117,7 +119,7 @@ TEST_F(Trainer, TinySineRunLearnsWithBothLayers) {
 // mean of the batch losses differs from the sample-weighted one.
 TEST_F(Trainer, TrainLossIsSampleWeightedMeanOfBatchLossesBeforeTheirSteps) {
   auto c = tiny_config(LayerKind::Scratch);
-  c.sine.points = 43;
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.points = 43; });
   c.train.batch_size = 4;
   c.train.shuffle = true;
   c.train.epochs = 2;
@@ -125,10 +127,11 @@ TEST_F(Trainer, TrainLossIsSampleWeightedMeanOfBatchLossesBeforeTheirSteps) {
   ASSERT_EQ(result.history.size(), 2u);
 
   // The same run by hand: seeded model, the loader's order, each batch's loss before its step.
-  lstmlab::SineWaves data(c.sine);
+  lstmlab::SineWaves data(lstmlab::sine_options(c));
   ASSERT_EQ(data.size(lstmlab::Split::Train), 26);
   torch::manual_seed(c.train.seed);
-  auto model = lstmlab::make_model(c, data);
+  const auto task = lstmlab::make_task(c);
+  auto model = task->make_model(c.model);
   model->to(torch::kDouble);
   model->train();
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(c.train.lr));
@@ -178,10 +181,10 @@ TEST_F(Trainer, SameSeedGivesIdenticalHistoryBitForBit) {
     EXPECT_EQ(a.history[i].epoch, b.history[i].epoch);
     EXPECT_EQ(a.history[i].train_loss, b.history[i].train_loss);
     EXPECT_EQ(a.history[i].val_loss, b.history[i].val_loss);
-    EXPECT_EQ(a.history[i].val_rmse, b.history[i].val_rmse);
-    EXPECT_EQ(a.history[i].val_mae, b.history[i].val_mae);
+    EXPECT_EQ(lstmlab::metric_value(a.history[i].val_metrics, "rmse"), lstmlab::metric_value(b.history[i].val_metrics, "rmse"));
+    EXPECT_EQ(lstmlab::metric_value(a.history[i].val_metrics, "mae"), lstmlab::metric_value(b.history[i].val_metrics, "mae"));
   }
-  EXPECT_EQ(a.evaluation.rmse, b.evaluation.rmse);
+  EXPECT_EQ(lstmlab::metric_value(a.evaluation.metrics, "rmse"), lstmlab::metric_value(b.evaluation.metrics, "rmse"));
 
   // And the seed matters: another one gives another run.
   c.train.seed = 8;
@@ -254,7 +257,7 @@ TEST_F(Trainer, ResumeAfterStopReachesTheSameParametersBitForBit) {
     }
     EXPECT_EQ(read_lines(dir_b + "/metrics.csv").size(), 4u);
     EXPECT_GE(b.history[1].train_seconds, 0.08) << "the seconds before the stop were lost";
-    EXPECT_NEAR(b.history[1].samples_per_s * b.history[1].train_seconds, 88.0, 1e-6);
+    EXPECT_NEAR(b.history[1].examples_per_s * b.history[1].train_seconds, 88.0, 1e-6);
   }
 }
 
@@ -265,9 +268,10 @@ TEST_F(Trainer, ResumeAfterStopReachesTheSameParametersBitForBit) {
 TEST_F(Trainer, NonFiniteLossStopsNamingEpochAndStepAndKeepsTheLastCheckpoint) {
   auto c = tiny_config(LayerKind::Scratch);
   c.train.batch_size = 8;
-  lstmlab::SineWaves data(c.sine);
+  lstmlab::SineWaves data(lstmlab::sine_options(c));
   torch::manual_seed(c.train.seed);
-  auto model = lstmlab::make_model(c, data);
+  const auto task = lstmlab::make_task(c);
+  auto model = task->make_model(c.model);
   const auto dir = run_dir("run");
 
   std::string checkpoint_before, metrics_before;
@@ -283,7 +287,7 @@ TEST_F(Trainer, NonFiniteLossStopsNamingEpochAndStepAndKeepsTheLastCheckpoint) {
     }
   };
   std::ostringstream log;
-  lstmlab::Trainer trainer(model, data, c, dir, log, true, "", hooks);
+  lstmlab::Trainer trainer(model, *task, c, dir, log, true, "", hooks);
   std::string message;
   try {
     trainer.fit();
@@ -307,13 +311,13 @@ TEST_F(Trainer, NonFiniteLossStopsNamingEpochAndStepAndKeepsTheLastCheckpoint) {
 
 void expect_same_config(const RunConfig& a, const RunConfig& b) {
   EXPECT_EQ(a.task, b.task);
-  EXPECT_EQ(a.sine.points, b.sine.points);
-  EXPECT_EQ(a.sine.x_start, b.sine.x_start);
-  EXPECT_EQ(a.sine.x_end, b.sine.x_end);
-  EXPECT_EQ(a.sine.seq_len, b.sine.seq_len);
-  EXPECT_EQ(a.sine.noise, b.sine.noise);
-  EXPECT_EQ(a.sine.noise_seed, b.sine.noise_seed);
-  EXPECT_EQ(a.sine.test_fraction, b.sine.test_fraction);
+  EXPECT_EQ(lstmlab::sine_options(a).points, lstmlab::sine_options(b).points);
+  EXPECT_EQ(lstmlab::sine_options(a).x_start, lstmlab::sine_options(b).x_start);
+  EXPECT_EQ(lstmlab::sine_options(a).x_end, lstmlab::sine_options(b).x_end);
+  EXPECT_EQ(lstmlab::sine_options(a).seq_len, lstmlab::sine_options(b).seq_len);
+  EXPECT_EQ(lstmlab::sine_options(a).noise, lstmlab::sine_options(b).noise);
+  EXPECT_EQ(lstmlab::sine_options(a).noise_seed, lstmlab::sine_options(b).noise_seed);
+  EXPECT_EQ(lstmlab::sine_options(a).test_fraction, lstmlab::sine_options(b).test_fraction);
   EXPECT_EQ(a.model.kind, b.model.kind);
   EXPECT_EQ(a.model.hidden, b.model.hidden);
   EXPECT_EQ(a.model.layers, b.model.layers);
@@ -336,13 +340,13 @@ void expect_same_config(const RunConfig& a, const RunConfig& b) {
 // Every field away from its default, so a field that is dropped or swapped shows.
 TEST_F(Trainer, MetricsCsvHasOneRowPerEpochAndConfigJsonRoundTrips) {
   RunConfig c;
-  c.sine.points = 130;
-  c.sine.x_start = 0.25;
-  c.sine.x_end = 40.1;
-  c.sine.seq_len = 10;
-  c.sine.noise = 0.01;
-  c.sine.noise_seed = 7;
-  c.sine.test_fraction = 0.3;
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.points = 130; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.x_start = 0.25; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.x_end = 40.1; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.seq_len = 10; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.noise = 0.01; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.noise_seed = 7; });
+  lstmlab::test::edit_sine(c, [&](lstmlab::SineOptions& s) { s.test_fraction = 0.3; });
   c.model.kind = LayerKind::Scratch;
   c.model.hidden = 6;
   c.model.layers = 2;
