@@ -1,8 +1,9 @@
 #pragma once
-// Building a recurrent layer chosen at run time ("scratch" or "builtin").
+// Building a recurrent layer chosen at run time: a cell (lstm, gru) and a kind (scratch, builtin).
 
-#include "models/lstm/lstm_scratch.h"
+#include "models/cell.h"
 #include "models/recurrent_layer.h"
+#include "models/stacked_layer.h"
 
 #include <string>
 
@@ -14,7 +15,8 @@ std::string to_string(LayerKind kind);
 LayerKind parse_layer_kind(const std::string& text);
 
 /// The scratch layer gets `backward`; the built-in one ignores it.
-RecurrentLayerPtr make_recurrent_layer(LayerKind kind, const RecurrentOptions& options,
+RecurrentLayerPtr make_recurrent_layer(CellKind cell, LayerKind kind,
+                                       const RecurrentOptions& options,
                                        ScratchBackward backward = ScratchBackward::Fused);
 
 }  // namespace lstmlab

@@ -5,6 +5,7 @@
 //   T time steps, B batch, I input features, H hidden units, L layers,
 //   G gate width = (gates per cell) * H, 4H for the LSTM.
 
+#include "models/cell.h"
 #include "models/recurrent_options.h"
 
 #include <torch/nn/module.h>
@@ -30,12 +31,16 @@ struct RecurrentOutput {
 };
 
 /// One layer's weights in the canonical layout (the scratch layer's own):
-/// W_x: [I_k, G], W_h: [H, G], b: [G], gates in PyTorch's order (i, f, g, o for the LSTM),
-/// where I_k is input_size for layer 0 and H above it.
+/// W_x: [I_k, G], W_h: [H, G], b: [G], gates in PyTorch's order (i, f, g, o for the LSTM; r, z, n
+/// for the GRU), where I_k is input_size for layer 0 and H above it. Input and recurrent biases
+/// are merged into b wherever the cell adds them side by side; the GRU's recurrent bias of n sits
+/// inside r * (h W_hn + b_hn) and cannot merge, so it stays apart as b_hn: [H] (undefined for the
+/// LSTM).
 struct LayerWeights {
   torch::Tensor W_x;
   torch::Tensor W_h;
   torch::Tensor b;
+  torch::Tensor b_hn{};
 };
 using StackWeights = std::vector<LayerWeights>;
 
@@ -49,10 +54,9 @@ class RecurrentLayerImpl : public torch::nn::Module {
                                   const std::optional<RecurrentState>& state = std::nullopt) = 0;
 
   virtual const RecurrentOptions& options() const = 0;
-  /// "lstm" (later "gru"): what the weight map and the JSON files call the cell.
-  virtual std::string cell_kind() const = 0;
-  /// Gates per cell: 4 for the LSTM, 3 for the GRU.
-  virtual int64_t gate_count() const = 0;
+  /// The cell this layer runs: what the weight map and the JSON files call it.
+  virtual CellKind cell() const = 0;
+  int64_t gate_count() const { return lstmlab::gate_count(cell()); }
 
   /// A detached copy of the weights in the canonical layout.
   virtual StackWeights get_weights() const = 0;
@@ -60,6 +64,11 @@ class RecurrentLayerImpl : public torch::nn::Module {
   virtual void set_weights(const StackWeights& weights) = 0;
   /// The gradients of the last backward, in the canonical layout (undefined tensors where none).
   virtual StackWeights get_weight_grads() const = 0;
+  /// A built-in layer with two biases per gate where the scratch layer has one (PyTorch's bias_ih
+  /// and bias_hh) moves their sum twice as fast under SGD or Adam: this folds the mergeable
+  /// recurrent biases into the input ones and holds them at zero, so that it trains the scratch
+  /// layer's parametrisation (`compare`, the parity training check). Nothing to do elsewhere.
+  virtual void hold_recurrent_bias_at_zero() {}
 };
 
 using RecurrentLayerPtr = std::shared_ptr<RecurrentLayerImpl>;

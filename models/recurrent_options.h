@@ -40,6 +40,10 @@ struct RecurrentOptions {
   TORCH_ARG(InitScheme, init) = InitScheme::Torch;
   /// Standard deviation of the d2l scheme. Default: 0.01.
   TORCH_ARG(double, sigma) = 0.01;
+  /// GRU only: the reset gate applies after the recurrent product, r * (h W_hn + b_hn), as PyTorch,
+  /// cuDNN and Keras' reset_after=True do; false applies it before, (r * h) W_hn, as d2l and
+  /// Keras' reset_after=False do (the scratch GRU only). Default: true.
+  TORCH_ARG(bool, reset_after) = true;
 };
 
 std::string to_string(Activation activation);

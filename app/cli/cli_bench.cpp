@@ -21,6 +21,7 @@ int bench_command(int argc, const char* const* argv) {
       ("only", "run only these default sizes (comma-separated names)", cxxopts::value<std::string>())
       ("variants", "time only these (comma-separated): builtin, scratch-autograd, scratch-fused, "
        "products-only", cxxopts::value<std::vector<std::string>>())
+      ("cell", "lstm or gru", cxxopts::value<std::string>()->default_value("lstm"))
       ("repeats", "timed repeats per measurement", cxxopts::value<int64_t>()->default_value("5"))
       ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
       ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
@@ -32,6 +33,7 @@ int bench_command(int argc, const char* const* argv) {
   if (parse_common(options, argc, argv, f)) return 0;
 
   BenchOptions bo;
+  bo.cell = parse_cell(f["cell"].as<std::string>());
   bo.device = resolve_device(f["device"].as<std::string>());
   bo.dtype = parse_dtype(f["dtype"].as<std::string>());
   bo.repeats = f["repeats"].as<int64_t>();

@@ -17,6 +17,7 @@ int parity_command(int argc, const char* const* argv) {
                            "Check that LSTMScratch and BuiltinLSTM compute the same function: "
                            "forward, gradients and Adam training, float64 and float32.");
   options.add_options()
+      ("cell", "lstm or gru", cxxopts::value<std::string>()->default_value("lstm"))
       ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
       ("dtype", "float64, float32 or both", cxxopts::value<std::string>()->default_value("both"))
       ("steps", "Adam steps in the training check", cxxopts::value<int64_t>()->default_value("5"))
@@ -28,6 +29,7 @@ int parity_command(int argc, const char* const* argv) {
   if (parse_common(options, argc, argv, flags)) return 0;
 
   ParityOptions po;
+  po.cell = parse_cell(flags["cell"].as<std::string>());
   po.device = resolve_device(flags["device"].as<std::string>());
   const auto dtype = flags["dtype"].as<std::string>();
   if (dtype != "both") po.dtypes = {parse_dtype(dtype)};

@@ -23,12 +23,15 @@ void add_run_flags(cxxopts::Options& options) {
       ("task", "task: " + task_names(), cxxopts::value<std::string>()->default_value("sine"));
   for (const auto& task : task_registry()) task.add_flags(options);
   options.add_options("model")
+      ("cell", "lstm or gru", cxxopts::value<std::string>()->default_value("lstm"))
       ("model", "scratch or builtin", cxxopts::value<std::string>()->default_value("scratch"))
       ("hidden", "hidden units", cxxopts::value<int64_t>()->default_value("64"))
       ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
       ("dropout", "dropout between layers (training only; compare refuses it)", cxxopts::value<double>()->default_value("0"))
       ("activation", "tanh or relu (relu: scratch only)", cxxopts::value<std::string>()->default_value("tanh"))
       ("init", "torch, d2l or keras", cxxopts::value<std::string>()->default_value("torch"))
+      ("gru-reset", "GRU: after (PyTorch, Keras reset_after=True) or before (d2l; scratch only)",
+       cxxopts::value<std::string>()->default_value("after"))
       ("scratch-backward", "fused (hand-derived BPTT) or autograd",
        cxxopts::value<std::string>()->default_value("fused"));
   options.add_options("training")
@@ -62,6 +65,12 @@ RunConfig config_from_flags(const cxxopts::ParseResult& f) {
   RunConfig c;
   c.task = f["task"].as<std::string>();
   c.task_options = find_task(c.task).options_from_flags(f);
+  c.model.cell = parse_flag("cell", f["cell"].as<std::string>(), parse_cell);
+  const auto reset = f["gru-reset"].as<std::string>();
+  if (reset != "after" && reset != "before") {
+    throw std::invalid_argument("--gru-reset '" + reset + "' is not a variant (allowed: after, before)");
+  }
+  c.model.reset_after = reset == "after";
   c.model.kind = parse_layer_kind(f["model"].as<std::string>());
   c.model.hidden = f["hidden"].as<int64_t>();
   c.model.layers = f["layers"].as<int64_t>();
@@ -157,7 +166,8 @@ int train_command(int argc, const char* const* argv) {
     request.config.train.threads = at::get_num_threads();
     resolve_device(request.config.train.device);  // refused before a directory is made
     request.run_dir = claim_run_dir(out_flag(f),
-                                    request.config.task + "-" + to_string(request.config.model.kind),
+                                    request.config.task + "-" + to_string(request.config.model.cell) +
+                                        "-" + to_string(request.config.model.kind),
                                     f.count("overwrite") > 0);
   }
   request.quiet = f.count("quiet") > 0;
@@ -187,6 +197,10 @@ int compare_command(int argc, const char* const* argv) {
   auto config = config_from_flags(f);
   if (config.model.activation == Activation::Relu) {
     throw std::invalid_argument("--activation relu: the built-in layer cannot run it, so there is "
+                                "nothing to compare; use lstm-lab train --model scratch");
+  }
+  if (config.model.cell == CellKind::Gru && !config.model.reset_after) {
+    throw std::invalid_argument("--gru-reset before: the built-in GRU cannot run it, so there is "
                                 "nothing to compare; use lstm-lab train --model scratch");
   }
   if (config.model.dropout > 0 && config.model.layers > 1) {

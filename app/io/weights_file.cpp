@@ -67,38 +67,42 @@ torch::Tensor tensor_from_json(const json& j, const std::string& name, const std
 // the model's name). All become "lstm_1/lstm_cell/kernel"; PyTorch names pass unchanged.
 std::string keras_canonical_name(std::string name) {
   if (name.size() > 2 && name.compare(name.size() - 2, 2, ":0") == 0) name.resize(name.size() - 2);
-  const auto cell = name.find("/lstm_cell");
-  if (cell == std::string::npos) return name;
-  const auto layer = name.rfind('/', cell == 0 ? 0 : cell - 1);
-  if (layer != std::string::npos && cell > 0) name.erase(0, layer + 1);
-  const auto start = name.find("/lstm_cell") + 10;
-  const auto end = name.find('/', start);
-  if (end != std::string::npos) name.erase(start, end - start);
+  for (const std::string marker : {"/lstm_cell", "/gru_cell"}) {
+    const auto cell = name.find(marker);
+    if (cell == std::string::npos) continue;
+    const auto layer = name.rfind('/', cell == 0 ? 0 : cell - 1);
+    if (layer != std::string::npos && cell > 0) name.erase(0, layer + 1);
+    const auto start = name.find(marker) + marker.size();
+    const auto end = name.find('/', start);
+    if (end != std::string::npos) name.erase(start, end - start);
+    return name;
+  }
   return name;
 }
 
 }  // namespace
 
 void save_weights_json(const std::string& path, const StackWeights& stack, WeightNaming naming,
-                       const std::string& cell) {
+                       CellKind cell) {
   json doc;
-  doc["lstm-lab"] = {{"cell", cell},
+  doc["lstm-lab"] = {{"cell", to_string(cell)},
                      {"naming", to_string(naming)},
                      {"input_size", stack.at(0).W_x.size(0)},
                      {"hidden_size", stack.at(0).W_h.size(0)},
                      {"num_layers", stack.size()}};
-  for (const auto& [name, tensor] : to_named(stack, naming)) doc[name] = tensor_to_json(tensor);
+  for (const auto& [name, tensor] : to_named(stack, naming, cell)) doc[name] = tensor_to_json(tensor);
   AtomicFile file(path);
   file.stream() << doc.dump(1) << '\n';
   file.commit();
 }
 
-WeightsFile load_weights_json(const std::string& path, int64_t gates) {
+WeightsFile load_weights_json(const std::string& path) {
   // The deepest a layout needs: the top object, then a matrix's rows and their numbers.
   const json doc = read_json_file(path, 3);
   TORCH_CHECK(doc.is_object(), path, ": expected a JSON object of name -> nested array, found ",
               doc.type_name());
   WeightsFile file;
+  bool cell_named = false;
   std::map<std::string, torch::Tensor> named;
   for (const auto& [key, value] : doc.items()) {
     if (key == "lstm-lab") {
@@ -108,7 +112,12 @@ WeightsFile load_weights_json(const std::string& path, int64_t gates) {
         const json& cell = value.at("cell");
         TORCH_CHECK(cell.is_string(), path,
                     ": 'lstm-lab'.'cell' must be a string such as \"lstm\", found ", cell.type_name());
-        file.cell = cell.get<std::string>();
+        try {
+          file.cell = parse_cell(cell.get<std::string>());
+        } catch (const std::invalid_argument& e) {
+          TORCH_CHECK(false, path, ": 'lstm-lab'.'cell': ", e.what());
+        }
+        cell_named = true;
       }
       continue;
     }
@@ -121,7 +130,9 @@ WeightsFile load_weights_json(const std::string& path, int64_t gates) {
       file.naming = WeightNaming::PyTorch;
     }
   }
-  file.stack = from_named(named, file.naming, gates, path);
+  // Without metadata a Keras GRU names itself (gru/gru_cell/...); anything else is an LSTM.
+  if (!cell_named && named.count("gru/gru_cell/kernel")) file.cell = CellKind::Gru;
+  file.stack = from_named(named, file.naming, file.cell, path);
   return file;
 }
 

@@ -65,8 +65,8 @@ BenchSize parse_bench_size(const std::string& text) {
   return {"custom", v[0], v[1], v[2], v[3]};
 }
 
-double gate_flops_forward(const BenchSize& s, int64_t layers) {
-  const double G = 4.0 * static_cast<double>(s.H);
+double gate_flops_forward(const BenchSize& s, int64_t layers, int64_t gates) {
+  const double G = static_cast<double>(gates * s.H);
   const double rows = static_cast<double>(s.T * s.B);
   double flops = 2.0 * rows * static_cast<double>(s.I + s.H) * G;
   flops += static_cast<double>(layers - 1) * 2.0 * rows * static_cast<double>(2 * s.H) * G;
@@ -81,8 +81,9 @@ namespace {
 /// ceiling for any layer built on these products.
 class GateProducts {
  public:
-  GateProducts(const BenchSize& s, int64_t layers, const torch::TensorOptions& opts) : T_(s.T) {
-    const int64_t G = 4 * s.H;
+  GateProducts(const BenchSize& s, int64_t layers, int64_t gates, const torch::TensorOptions& opts)
+      : T_(s.T) {
+    const int64_t G = gates * s.H;
     for (int64_t l = 0; l < layers; ++l) {
       const int64_t in = l == 0 ? s.I : s.H;
       Layer layer;
@@ -142,6 +143,7 @@ class GateProducts {
 BenchReport run_bench(const BenchOptions& o) {
   BenchReport report;
   report.runtime = describe_runtime(o.device);
+  report.cell = o.cell;
   report.clock = DeviceTimer(o.device).clock();
   report.heap_kept = freed_memory_kept();
   report.repeats = o.repeats;
@@ -151,11 +153,11 @@ BenchReport run_bench(const BenchOptions& o) {
     const auto opts = torch::TensorOptions().device(o.device).dtype(o.dtype);
     const auto x = torch::randn({s.T, s.B, s.I}, opts);
     const auto grad_out = torch::randn({s.T, s.B, s.H}, opts);
-    const double f_fwd = gate_flops_forward(s, o.layers);
+    const double f_fwd = gate_flops_forward(s, o.layers, gate_count(o.cell));
     for (const auto& variant : o.variants) {
       BenchRow row{s, variant, {}, {}, 0, 0, 0, 0};
       if (variant == "products-only") {
-        GateProducts products(s, o.layers, opts);
+        GateProducts products(s, o.layers, gate_count(o.cell), opts);
         row.forward = time_it([&] { products.forward(); }, o.device, o.warmup, o.repeats);
         row.forward_backward =
             time_it([&] { products.forward_backward(); }, o.device, o.warmup, o.repeats);
@@ -163,8 +165,8 @@ BenchReport run_bench(const BenchOptions& o) {
         const auto options = RecurrentOptions(s.I, s.H).num_layers(o.layers);
         RecurrentLayerPtr layer =
             variant == "builtin"
-                ? make_recurrent_layer(LayerKind::Builtin, options)
-                : make_recurrent_layer(LayerKind::Scratch, options,
+                ? make_recurrent_layer(o.cell, LayerKind::Builtin, options)
+                : make_recurrent_layer(o.cell, LayerKind::Scratch, options,
                                        variant == "scratch-fused" ? ScratchBackward::Fused
                                                                   : ScratchBackward::Autograd);
         layer->to(o.device, o.dtype);
@@ -198,8 +200,8 @@ BenchReport run_bench(const BenchOptions& o) {
 }
 
 void print_bench(const BenchReport& r, std::ostream& out) {
-  out << fmt::format("bench ({}); {}; median of {} after warm-up, [min - max] in ms\n",
-                     r.runtime, r.clock, r.repeats);
+  out << fmt::format("bench of the {} layers ({}); {}; median of {} after warm-up, [min - max] in ms\n",
+                     r.cell == CellKind::Gru ? "GRU" : "LSTM", r.runtime, r.clock, r.repeats);
   out << fmt::format("matrix-product rate (2048x2048 mm, best of 14 runs before and after the "
                      "layers): {:.1f} GFLOP/s; heap: {}\n\n",
                      r.matmul_gflops,
@@ -249,7 +251,7 @@ nlohmann::json bench_json(const BenchReport& r) {
                     {"pct_of_matmul_forward", row.pct_forward},
                     {"pct_of_matmul_forward_backward", row.pct_forward_backward}});
   }
-  return {{"runtime", r.runtime}, {"matmul_gflops", r.matmul_gflops},
+  return {{"cell", to_string(r.cell)}, {"runtime", r.runtime}, {"matmul_gflops", r.matmul_gflops},
           {"clock", r.clock}, {"heap_kept", r.heap_kept},
           {"repeats", r.repeats}, {"rows", rows}};
 }

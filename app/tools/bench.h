@@ -4,6 +4,8 @@
 // one process, next to the machine's measured matrix-product rate and the time of the fused
 // layer's matrix products alone.
 
+#include "models/cell.h"
+
 #include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
 
@@ -26,6 +28,7 @@ std::vector<BenchSize> default_bench_sizes();
 BenchSize parse_bench_size(const std::string& text);
 
 struct BenchOptions {
+  CellKind cell = CellKind::Lstm;
   std::vector<BenchSize> sizes = default_bench_sizes();
   int64_t repeats = 5;
   int64_t warmup = 1;
@@ -49,6 +52,7 @@ struct BenchRow {
 };
 
 struct BenchReport {
+  CellKind cell = CellKind::Lstm;
   std::string runtime;
   std::string clock;         ///< what timed it (app/device_timer.h)
   bool heap_kept = false;    ///< whether malloc kept freed memory (app/memory_policy.h)
@@ -57,9 +61,10 @@ struct BenchReport {
   std::vector<BenchRow> rows;
 };
 
-/// FLOPs of the four-gate products of one layer: forward 2*T*B*(I+H)*4H; the backward does twice
-/// the forward's (a product for the input gradient and one for the weight gradient of each).
-double gate_flops_forward(const BenchSize& s, int64_t layers);
+/// FLOPs of the gate products of one forward: 2*T*B*(I+H)*G per layer with G = gates * H (4H for
+/// the LSTM, 3H for the GRU); the backward does twice the forward's (a product for the input
+/// gradient and one for the weight gradient of each).
+double gate_flops_forward(const BenchSize& s, int64_t layers, int64_t gates = 4);
 
 BenchReport run_bench(const BenchOptions& options);
 void print_bench(const BenchReport& report, std::ostream& out);

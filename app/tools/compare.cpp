@@ -3,7 +3,6 @@
 #include "app/io/atomic_file.h"
 #include "app/tasks/registry.h"
 #include "app/tools/plots.h"
-#include "models/lstm/builtin_lstm.h"
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -32,7 +31,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
   // weights through the map. bias_hh is held at zero so both train one bias per gate.
   torch::manual_seed(config.train.seed);
   auto builtin = task->make_model(builtin_config.model);
-  dynamic_cast<BuiltinLSTMImpl&>(builtin->recurrent()).hold_recurrent_bias_at_zero();
+  builtin->recurrent().hold_recurrent_bias_at_zero();
   auto scratch = task->make_model(scratch_config.model);
   scratch->recurrent().set_weights(builtin->recurrent().get_weights());
   {

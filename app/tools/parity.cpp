@@ -1,8 +1,7 @@
 #include "app/tools/parity.h"
 
 #include "app/platform/device.h"
-#include "models/lstm/builtin_lstm.h"
-#include "models/lstm/lstm_scratch.h"
+#include "models/layer_factory.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -74,18 +73,18 @@ class Checker {
 };
 
 struct Pair {
-  BuiltinLSTM builtin;
-  LSTMScratch scratch;
+  RecurrentLayerPtr builtin, scratch;
 };
 
-Pair make_pair(const ShapeCase& s, torch::ScalarType dtype, torch::Device device,
+// The built-in layer draws; the scratch layer takes its weights through the map.
+Pair make_pair(CellKind cell, const ShapeCase& s, torch::ScalarType dtype, torch::Device device,
                ScratchBackward mode) {
   auto options = RecurrentOptions(s.I, s.H).num_layers(s.L).batch_first(s.batch_first);
-  Pair p{BuiltinLSTM(options), LSTMScratch(options)};
+  Pair p{make_recurrent_layer(cell, LayerKind::Builtin, options),
+         make_recurrent_layer(cell, LayerKind::Scratch, options, mode)};
   p.builtin->to(device, dtype);
   p.scratch->to(device, dtype);
   p.scratch->set_weights(p.builtin->get_weights());
-  p.scratch->set_backward_mode(mode);
   return p;
 }
 
@@ -93,9 +92,10 @@ std::string layer_label(const std::string& what, size_t k) {
   return fmt::format("{} (layer {})", what, k);
 }
 
-void check_forward_backward(Checker& check, const ShapeCase& s, torch::ScalarType dtype,
-                            torch::Device device, ScratchBackward mode) {
-  auto pair = make_pair(s, dtype, device, mode);
+void check_forward_backward(Checker& check, CellKind cell, const ShapeCase& s,
+                            torch::ScalarType dtype, torch::Device device, ScratchBackward mode) {
+  auto pair = make_pair(cell, s, dtype, device, mode);
+  const bool cell_state = has_cell_state(cell);
   const auto opts = torch::TensorOptions().dtype(dtype).device(device);
   const auto x = torch::randn(input_shape(s), opts);
   const auto h0 = torch::randn(state_shape(s), opts);
@@ -114,15 +114,15 @@ void check_forward_backward(Checker& check, const ShapeCase& s, torch::ScalarTyp
     auto hi = h0.clone().requires_grad_(true);
     auto ci = c0.clone().requires_grad_(true);
     std::optional<RecurrentState> state;
-    if (s.with_state) state = RecurrentState{hi, ci};
+    if (s.with_state) state = RecurrentState{hi, cell_state ? ci : torch::Tensor()};
     r.out = layer.forward(xi, state);
     if (!w_out.defined()) {
       w_out = torch::randn_like(r.out.output);
       w_h = torch::randn_like(r.out.state.h);
-      w_c = torch::randn_like(r.out.state.c);
+      if (cell_state) w_c = torch::randn_like(r.out.state.c);
     }
-    auto loss = (r.out.output * w_out).sum() + (r.out.state.h * w_h).sum() +
-                (r.out.state.c * w_c).sum();
+    auto loss = (r.out.output * w_out).sum() + (r.out.state.h * w_h).sum();
+    if (cell_state) loss = loss + (r.out.state.c * w_c).sum();
     layer.zero_grad();
     loss.backward();
     r.dx = xi.grad();
@@ -136,22 +136,25 @@ void check_forward_backward(Checker& check, const ShapeCase& s, torch::ScalarTyp
 
   check.compare("forward", "forward output", sc.out.output, b.out.output);
   check.compare("forward", "forward h_n", sc.out.state.h, b.out.state.h);
-  check.compare("forward", "forward c_n", sc.out.state.c, b.out.state.c);
+  if (cell_state) check.compare("forward", "forward c_n", sc.out.state.c, b.out.state.c);
   check.compare("backward", "grad input", sc.dx, b.dx);
   if (s.with_state) {
     check.compare("backward", "grad h0", sc.dh0, b.dh0);
-    check.compare("backward", "grad c0", sc.dc0, b.dc0);
+    if (cell_state) check.compare("backward", "grad c0", sc.dc0, b.dc0);
   }
   for (size_t k = 0; k < b.grads.size(); ++k) {
     check.compare("backward", layer_label("grad W_x", k), sc.grads[k].W_x, b.grads[k].W_x);
     check.compare("backward", layer_label("grad W_h", k), sc.grads[k].W_h, b.grads[k].W_h);
     check.compare("backward", layer_label("grad b", k), sc.grads[k].b, b.grads[k].b);
+    if (cell == CellKind::Gru) {
+      check.compare("backward", layer_label("grad b_hn", k), sc.grads[k].b_hn, b.grads[k].b_hn);
+    }
   }
 }
 
-void check_training(Checker& check, const ShapeCase& s, torch::ScalarType dtype,
+void check_training(Checker& check, CellKind cell, const ShapeCase& s, torch::ScalarType dtype,
                     torch::Device device, ScratchBackward mode, int64_t steps) {
-  auto pair = make_pair(s, dtype, device, mode);
+  auto pair = make_pair(cell, s, dtype, device, mode);
   // Same parametrisation on both sides (see hold_recurrent_bias_at_zero), same batches, same Adam.
   pair.builtin->hold_recurrent_bias_at_zero();
   pair.scratch->set_weights(pair.builtin->get_weights());
@@ -185,6 +188,9 @@ void check_training(Checker& check, const ShapeCase& s, torch::ScalarType dtype,
     check.compare("train", layer_label("trained W_x", k), ws[k].W_x, wb[k].W_x);
     check.compare("train", layer_label("trained W_h", k), ws[k].W_h, wb[k].W_h);
     check.compare("train", layer_label("trained b", k), ws[k].b, wb[k].b);
+    if (cell == CellKind::Gru) {
+      check.compare("train", layer_label("trained b_hn", k), ws[k].b_hn, wb[k].b_hn);
+    }
   }
 }
 
@@ -207,14 +213,15 @@ ParityReport run_parity(const ParityOptions& options) {
   if (options.device.is_cuda()) disable_tf32();
   ParityReport report;
   report.runtime = describe_runtime(options.device);
+  report.cell = options.cell;
   torch::manual_seed(options.seed);
   const std::vector<ScratchBackward> modes = {ScratchBackward::Autograd, ScratchBackward::Fused};
   for (auto dtype : options.dtypes) {
     for (auto mode : modes) {
       for (const auto& s : shape_cases()) {
         Checker check(report, s, dtype, to_string(mode));
-        check_forward_backward(check, s, dtype, options.device, mode);
-        check_training(check, s, dtype, options.device, mode, options.train_steps);
+        check_forward_backward(check, options.cell, s, dtype, options.device, mode);
+        check_training(check, options.cell, s, dtype, options.device, mode, options.train_steps);
       }
     }
   }
@@ -222,7 +229,9 @@ ParityReport run_parity(const ParityOptions& options) {
 }
 
 void print_parity_table(const ParityReport& report, std::ostream& out) {
-  out << "parity: LSTMScratch vs BuiltinLSTM (" << report.runtime << ")\n";
+  const bool gru = report.cell == CellKind::Gru;
+  out << "parity: " << (gru ? "GRUScratch vs BuiltinGRU" : "LSTMScratch vs BuiltinLSTM") << " ("
+      << report.runtime << ")\n";
   out << "rel = max|scratch - builtin| / max|builtin|\n\n";
   std::string last_group;
   for (const auto& r : report.rows) {

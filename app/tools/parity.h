@@ -3,6 +3,8 @@
 // numbers. Every check copies the built-in layer's weights into the scratch layer through the
 // weight map, then compares forward values, gradients and a short Adam training run.
 
+#include "models/cell.h"
+
 #include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
 
@@ -14,6 +16,7 @@
 namespace lstmlab {
 
 struct ParityOptions {
+  CellKind cell = CellKind::Lstm;
   torch::Device device = torch::kCPU;
   std::vector<torch::ScalarType> dtypes = {torch::kDouble, torch::kFloat};
   int64_t train_steps = 5;  ///< Adam steps in the training check
@@ -34,6 +37,7 @@ struct ParityRow {
 };
 
 struct ParityReport {
+  CellKind cell = CellKind::Lstm;
   std::string runtime;  ///< LibTorch version, device, threads
   std::vector<ParityRow> rows;
   bool all_pass() const;

@@ -16,7 +16,7 @@ StackWeights statquest_weights() {
   auto W_x = torch::tensor({{1.65, 1.63, 0.94, -0.19}}, opts);  // [I=1, G=4]
   auto W_h = torch::tensor({{2.00, 2.70, 1.41, 4.38}}, opts);   // [H=1, G=4]
   auto b = torch::tensor({0.62, 1.62, -0.32, 0.59}, opts);       // [G=4]
-  return {{W_x, W_h, b}};
+  return {{W_x, W_h, b, {}}};
 }
 
 std::vector<std::vector<double>> statquest_sequences() {

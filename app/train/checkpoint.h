@@ -27,7 +27,7 @@ struct CheckpointExtras {
   TrainPosition position;
   torch::Tensor rng_state;   ///< the global CPU generator (dropout draws)
   torch::Tensor history;     ///< float64 [epochs, columns]: the metrics so far
-  RecurrentState state;      ///< mid-epoch, a carrying task's state; undefined otherwise
+  RecurrentState state{};    ///< mid-epoch, a carrying task's state; undefined otherwise
 };
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,

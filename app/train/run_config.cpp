@@ -28,6 +28,14 @@ void validate(const RunConfig& c) {
     throw std::invalid_argument(
         "--activation relu needs --model scratch: torch::nn::LSTM's cell is fixed to tanh");
   }
+  if (c.model.cell == CellKind::Gru && c.model.activation == Activation::Relu) {
+    throw std::invalid_argument("--activation relu is for --cell lstm: the GRU's candidate is tanh");
+  }
+  if (c.model.cell == CellKind::Gru && !c.model.reset_after && c.model.kind == LayerKind::Builtin) {
+    throw std::invalid_argument(
+        "--gru-reset before needs --model scratch: torch::nn::GRU applies the reset gate after "
+        "the recurrent product");
+  }
   if (c.train.loss != "mse" && c.train.loss != "mae") {
     throw std::invalid_argument("--loss '" + c.train.loss + "' is not a loss (allowed: mse, mae)");
   }
@@ -51,7 +59,8 @@ json to_json(const RunConfig& c) {
       {"task", c.task},
       {c.task, find_task(c.task).check(c.task_options, "--task " + c.task)},
       {"model",
-       {{"kind", to_string(c.model.kind)}, {"hidden", c.model.hidden}, {"layers", c.model.layers},
+       {{"cell", to_string(c.model.cell)}, {"gru_reset", c.model.reset_after ? "after" : "before"},
+        {"kind", to_string(c.model.kind)}, {"hidden", c.model.hidden}, {"layers", c.model.layers},
         {"dropout", c.model.dropout}, {"activation", to_string(c.model.activation)},
         {"init", to_string(c.model.init)}, {"scratch_backward", to_string(c.model.backward)}}},
       {"train",
@@ -68,6 +77,9 @@ RunConfig run_config_from_json(const json& j, const std::string& where) {
     c.task = j.at("task").get<std::string>();
     c.task_options = j.contains(c.task) ? j.at(c.task) : json::object();
     const auto& m = j.at("model");
+    // Runs recorded before the cell axis are LSTMs.
+    c.model.cell = m.contains("cell") ? parse_cell(m.at("cell").get<std::string>()) : CellKind::Lstm;
+    c.model.reset_after = !m.contains("gru_reset") || m.at("gru_reset").get<std::string>() != "before";
     c.model.kind = parse_layer_kind(m.at("kind"));
     c.model.hidden = m.at("hidden");
     c.model.layers = m.at("layers");
@@ -113,8 +125,9 @@ RecurrentLayerPtr make_recurrent_layer(const ModelConfig& model, int64_t input_s
                            .batch_first(true)
                            .dropout(model.dropout)
                            .activation(model.activation)
-                           .init(model.init);
-  return make_recurrent_layer(model.kind, options, model.backward);
+                           .init(model.init)
+                           .reset_after(model.reset_after);
+  return make_recurrent_layer(model.cell, model.kind, options, model.backward);
 }
 
 }  // namespace lstmlab

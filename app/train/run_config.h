@@ -12,6 +12,7 @@
 namespace lstmlab {
 
 struct ModelConfig {
+  CellKind cell = CellKind::Lstm;
   LayerKind kind = LayerKind::Scratch;
   int64_t hidden = 64;  ///< seed 002's LSTMPredictor
   int64_t layers = 1;
@@ -19,6 +20,7 @@ struct ModelConfig {
   Activation activation = Activation::Tanh;
   InitScheme init = InitScheme::Torch;
   ScratchBackward backward = ScratchBackward::Fused;
+  bool reset_after = true;  ///< GRU: PyTorch's reset gate (after the product); false: d2l's
 };
 
 struct TrainConfig {

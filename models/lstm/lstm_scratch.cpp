@@ -1,13 +1,9 @@
 #include "models/lstm/lstm_scratch.h"
 
-#include "models/input_checks.h"
 #include "models/lstm/lstm_fused.h"
-#include "models/weight_init.h"
-#include "models/weight_layout.h"
 
 #include <torch/torch.h>
 
-#include <stdexcept>
 
 namespace lstmlab {
 namespace {
@@ -17,17 +13,6 @@ torch::Tensor activate(const torch::Tensor& t, Activation act) {
 }
 
 }  // namespace
-
-std::string to_string(ScratchBackward mode) {
-  return mode == ScratchBackward::Autograd ? "autograd" : "fused";
-}
-
-ScratchBackward parse_scratch_backward(const std::string& text) {
-  if (text == "autograd") return ScratchBackward::Autograd;
-  if (text == "fused") return ScratchBackward::Fused;
-  throw std::invalid_argument("unknown scratch backward '" + text +
-                              "' (allowed: fused, autograd)");
-}
 
 LSTMStep lstm_cell_projected(const torch::Tensor& xw_t, const torch::Tensor& h,
                              const torch::Tensor& c, const torch::Tensor& W_h, Activation act) {
@@ -71,95 +56,14 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> lstm_layer_autograd(
 }
 
 LSTMScratchImpl::LSTMScratchImpl(const RecurrentOptions& options)
-    : RecurrentLayerImpl("LSTMScratch"), options_(options) {
-  reset();
-}
+    : ScratchStackImpl("LSTMScratch", options, CellKind::Lstm) {}
 
-void LSTMScratchImpl::reset() {
-  check_options(options_, name());
-  const int64_t H = options_.hidden_size();
-  const int64_t G = 4 * H;
-  W_x_.clear();
-  W_h_.clear();
-  b_.clear();
-  for (int64_t k = 0; k < options_.num_layers(); ++k) {
-    const int64_t in = k == 0 ? options_.input_size() : H;
-    const auto s = std::to_string(k);
-    W_x_.push_back(register_parameter("W_x_l" + s, torch::empty({in, G})));
-    W_h_.push_back(register_parameter("W_h_l" + s, torch::empty({H, G})));
-    b_.push_back(register_parameter("b_l" + s, torch::empty({G})));
-  }
-  reset_parameters();
-}
-
-void LSTMScratchImpl::reset_parameters() {
-  set_weights(initial_lstm_weights(options_, torch::kFloat));
-}
-
-StackWeights LSTMScratchImpl::get_weights() const {
-  StackWeights stack;
-  for (size_t k = 0; k < W_x_.size(); ++k) {
-    stack.push_back({W_x_[k].detach().clone(), W_h_[k].detach().clone(), b_[k].detach().clone()});
-  }
-  return stack;
-}
-
-void LSTMScratchImpl::set_weights(const StackWeights& weights) {
-  check_stack(weights, gate_count(), name() + ".set_weights");
-  TORCH_CHECK(weights.size() == W_x_.size(), name(), ".set_weights: expected ", W_x_.size(),
-              " layers, got ", weights.size());
-  torch::NoGradGuard no_grad;
-  for (size_t k = 0; k < W_x_.size(); ++k) {
-    TORCH_CHECK(weights[k].W_x.sizes() == W_x_[k].sizes(), name(), ".set_weights: layer ", k,
-                " expects W_x of size ", W_x_[k].sizes(), ", got ", weights[k].W_x.sizes());
-    TORCH_CHECK(weights[k].W_h.sizes() == W_h_[k].sizes(), name(), ".set_weights: layer ", k,
-                " expects W_h of size ", W_h_[k].sizes(), ", got ", weights[k].W_h.sizes());
-    W_x_[k].copy_(weights[k].W_x);
-    W_h_[k].copy_(weights[k].W_h);
-    b_[k].copy_(weights[k].b);
-  }
-}
-
-StackWeights LSTMScratchImpl::get_weight_grads() const {
-  StackWeights grads;
-  for (size_t k = 0; k < W_x_.size(); ++k) {
-    grads.push_back({W_x_[k].grad(), W_h_[k].grad(), b_[k].grad()});
-  }
-  return grads;
-}
-
-RecurrentOutput LSTMScratchImpl::forward(const torch::Tensor& input,
-                                         const std::optional<RecurrentState>& state) {
-  const auto in = check_input(name(), input, options_, W_x_[0]);
-  const auto initial = check_state(name(), state, in, options_, /*has_cell=*/true);
-  const int64_t L = options_.num_layers();
-  std::vector<torch::Tensor> h_n, c_n;
-  torch::Tensor x = in.x;
-  for (int64_t k = 0; k < L; ++k) {
-    const auto w = layer(k);
-    auto [out, h_T, c_T] =
-        backward_mode_ == ScratchBackward::Fused
-            ? lstm_layer_fused(x, initial.h[k], initial.c[k], w.W_x, w.W_h, w.b,
-                               options_.activation())
-            : lstm_layer_autograd(x, initial.h[k], initial.c[k], w, options_.activation());
-    h_n.push_back(h_T);
-    c_n.push_back(c_T);
-    if (k + 1 < L && options_.dropout() > 0.0) {
-      out = torch::dropout(out, options_.dropout(), is_training());
-    }
-    x = out;
-  }
-  return {restore_output(x, in, options_),
-          restore_state({torch::stack(h_n), torch::stack(c_n)}, in)};
-}
-
-void LSTMScratchImpl::pretty_print(std::ostream& stream) const {
-  stream << "lstmlab::LSTMScratch(input_size=" << options_.input_size()
-         << ", hidden_size=" << options_.hidden_size() << ", num_layers=" << options_.num_layers()
-         << ", batch_first=" << (options_.batch_first() ? "true" : "false")
-         << ", dropout=" << options_.dropout() << ", activation=" << to_string(options_.activation())
-         << ", init=" << to_string(options_.init())
-         << ", backward=" << to_string(backward_mode_) << ")";
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> LSTMScratchImpl::run_layer(
+    const LayerWeights& w, const torch::Tensor& x, const torch::Tensor& h0,
+    const torch::Tensor& c0) {
+  return backward_mode() == ScratchBackward::Fused
+             ? lstm_layer_fused(x, h0, c0, w.W_x, w.W_h, w.b, options_.activation())
+             : lstm_layer_autograd(x, h0, c0, w, options_.activation());
 }
 
 }  // namespace lstmlab

@@ -10,7 +10,7 @@
 //   c_t = f * c_{t-1} + i * g
 //   h_t = o * act(c_t)
 
-#include "models/recurrent_layer.h"
+#include "models/stacked_layer.h"
 
 #include <torch/nn/pimpl.h>
 
@@ -40,37 +40,11 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> lstm_layer_autograd(
     const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
     const LayerWeights& w, Activation act);
 
-/// How the scratch layer's backward is computed: by the hand-derived backward through time
-/// (lstm_fused.h; the default), or by autograd through the plain loop (for teaching and checking).
-enum class ScratchBackward { Autograd, Fused };
-std::string to_string(ScratchBackward mode);
-/// "autograd" or "fused"; throws std::invalid_argument naming the choices.
-ScratchBackward parse_scratch_backward(const std::string& text);
-
-class LSTMScratchImpl : public RecurrentLayerImpl {
+class LSTMScratchImpl : public ScratchStackImpl {
  public:
   LSTMScratchImpl(int64_t input_size, int64_t hidden_size)
       : LSTMScratchImpl(RecurrentOptions(input_size, hidden_size)) {}
   explicit LSTMScratchImpl(const RecurrentOptions& options);
-
-  /// Registers the parameters W_x_l{k}: [I_k, G], W_h_l{k}: [H, G], b_l{k}: [G] and draws them.
-  void reset();
-  /// Draws the weights again under options().init() (from the global generator).
-  void reset_parameters();
-
-  RecurrentOutput forward(const torch::Tensor& input,
-                          const std::optional<RecurrentState>& state = std::nullopt) override;
-
-  const RecurrentOptions& options() const override { return options_; }
-  std::string cell_kind() const override { return "lstm"; }
-  int64_t gate_count() const override { return 4; }
-  StackWeights get_weights() const override;
-  void set_weights(const StackWeights& weights) override;
-  StackWeights get_weight_grads() const override;
-  void pretty_print(std::ostream& stream) const override;
-
-  ScratchBackward backward_mode() const { return backward_mode_; }
-  void set_backward_mode(ScratchBackward mode) { backward_mode_ = mode; }
 
   /// d2l's per-gate names, as views into the fused weights of layer `k` (no copies):
   /// W_x* [I_k, H], W_h* [H, H], b_* [H]; i input gate, f forget gate, o output gate, c input node.
@@ -87,19 +61,12 @@ class LSTMScratchImpl : public RecurrentLayerImpl {
   torch::Tensor b_c(int64_t k = 0) const { return gate(b_.at(k), 2); }
   torch::Tensor b_o(int64_t k = 0) const { return gate(b_.at(k), 3); }
 
-  /// One layer's canonical weights as live views (gradients flow into the parameters).
-  LayerWeights layer(int64_t k) const { return {W_x_.at(k), W_h_.at(k), b_.at(k)}; }
-
  private:
-  torch::Tensor gate(const torch::Tensor& fused, int64_t block) const {
-    const int64_t H = options_.hidden_size();
-    return fused.narrow(-1, block * H, H);
-  }
-
-  RecurrentOptions options_;
-  ScratchBackward backward_mode_ = ScratchBackward::Fused;
-  std::vector<torch::Tensor> W_x_, W_h_, b_;
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> run_layer(
+      const LayerWeights& w, const torch::Tensor& x, const torch::Tensor& h0,
+      const torch::Tensor& c0) override;
 };
+
 TORCH_MODULE(LSTMScratch);
 
 }  // namespace lstmlab

@@ -101,7 +101,7 @@ TEST_F(WeightLayout, BuiltinWithTwoBiasesKeepsTheirSum) {
 TEST_F(WeightLayout, PyTorchNamesShapesAndRoundTrip) {
   const int64_t I = 3, H = 2;
   const auto stack = random_stack(I, H, 3);
-  const auto named = lstmlab::to_named(stack, WeightNaming::PyTorch);
+  const auto named = lstmlab::to_named(stack, WeightNaming::PyTorch, lstmlab::CellKind::Lstm);
   const std::vector<std::string> names = {
       "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
       "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
@@ -114,7 +114,7 @@ TEST_F(WeightLayout, PyTorchNamesShapesAndRoundTrip) {
   EXPECT_TRUE(torch::equal(named[0].second, stack[0].W_x.t()));
   EXPECT_TRUE(torch::equal(named[2].second, stack[0].b));
   EXPECT_TRUE(torch::equal(named[3].second, torch::zeros({4 * H}, torch::kDouble)));
-  expect_same_stack(lstmlab::from_named(as_map(named), WeightNaming::PyTorch, 4, "test"), stack);
+  expect_same_stack(lstmlab::from_named(as_map(named), WeightNaming::PyTorch, lstmlab::CellKind::Lstm, "test"), stack);
 }
 
 TEST_F(WeightLayout, KerasToScratchToKerasIsExact) {
@@ -127,7 +127,7 @@ TEST_F(WeightLayout, KerasToScratchToKerasIsExact) {
     keras[p + "/lstm_cell/recurrent_kernel"] = torch::randn({H, 4 * H}, torch::kDouble);
     keras[p + "/lstm_cell/bias"] = torch::randn({4 * H}, torch::kDouble);
   }
-  const auto stack = lstmlab::from_named(keras, WeightNaming::Keras, 4, "keras model");
+  const auto stack = lstmlab::from_named(keras, WeightNaming::Keras, lstmlab::CellKind::Lstm, "keras model");
   ASSERT_EQ(stack.size(), 3u);
   EXPECT_TRUE(torch::equal(stack[1].W_x, keras["lstm_1/lstm_cell/kernel"]));  // same layout
   EXPECT_TRUE(torch::equal(stack[2].b, keras["lstm_2/lstm_cell/bias"]));
@@ -136,7 +136,7 @@ TEST_F(WeightLayout, KerasToScratchToKerasIsExact) {
   lstmlab::LSTMScratch layer(RecurrentOptions(I, H).num_layers(3));
   layer->to(torch::kDouble);
   layer->set_weights(stack);
-  const auto back = lstmlab::to_named(layer->get_weights(), WeightNaming::Keras);
+  const auto back = lstmlab::to_named(layer->get_weights(), WeightNaming::Keras, lstmlab::CellKind::Lstm);
   ASSERT_EQ(back.size(), keras.size());
   EXPECT_EQ(back[0].first, "lstm/lstm_cell/kernel");
   EXPECT_EQ(back[1].first, "lstm/lstm_cell/recurrent_kernel");
@@ -152,35 +152,35 @@ TEST_F(WeightLayout, KerasToScratchToKerasIsExact) {
 }
 
 TEST_F(WeightLayout, FromNamedErrorsNameTheSourceAndTheProblem) {
-  const auto named = as_map(lstmlab::to_named(random_stack(3, 2, 2), WeightNaming::PyTorch));
+  const auto named = as_map(lstmlab::to_named(random_stack(3, 2, 2), WeightNaming::PyTorch, lstmlab::CellKind::Lstm));
 
   auto missing = named;
   missing.erase("bias_hh_l1");
   expect_contains(thrown_message([&] {
-                    lstmlab::from_named(missing, WeightNaming::PyTorch, 4, "my source");
+                    lstmlab::from_named(missing, WeightNaming::PyTorch, lstmlab::CellKind::Lstm, "my source");
                   }),
                   {"my source", "no tensor named 'bias_hh_l1'", "2-layer"});
 
   auto extra = named;
   extra["weight_ih_l7"] = torch::zeros({8, 2});
   expect_contains(thrown_message([&] {
-                    lstmlab::from_named(extra, WeightNaming::PyTorch, 4, "my source");
+                    lstmlab::from_named(extra, WeightNaming::PyTorch, lstmlab::CellKind::Lstm, "my source");
                   }),
                   {"my source", "unexpected tensor 'weight_ih_l7'"});
 
   auto wrong = named;
   wrong["weight_hh_l0"] = torch::zeros({8, 3});
   expect_contains(thrown_message([&] {
-                    lstmlab::from_named(wrong, WeightNaming::PyTorch, 4, "my source");
+                    lstmlab::from_named(wrong, WeightNaming::PyTorch, lstmlab::CellKind::Lstm, "my source");
                   }),
                   {"my source", "size"});
 
   expect_contains(thrown_message([&] {
-                    lstmlab::from_named(named, WeightNaming::Keras, 4, "my source");
+                    lstmlab::from_named(named, WeightNaming::Keras, lstmlab::CellKind::Lstm, "my source");
                   }),
                   {"my source", "lstm/lstm_cell/recurrent_kernel"});
 
-  expect_contains(thrown_message([&] { lstmlab::check_stack({}, 4, "somewhere"); }),
+  expect_contains(thrown_message([&] { lstmlab::check_stack({}, lstmlab::CellKind::Lstm, "somewhere"); }),
                   {"somewhere", "no layers"});
   expect_contains(thrown_message<std::invalid_argument>([] { lstmlab::parse_naming("tf"); }),
                   {"tf", "pytorch", "keras"});

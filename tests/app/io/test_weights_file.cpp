@@ -47,9 +47,6 @@ StackWeights random_stack(int64_t I, int64_t H, int64_t L) {
   return stack;
 }
 
-std::map<std::string, torch::Tensor> as_map(const NamedTensors& named) {
-  return {named.begin(), named.end()};
-}
 
 // ----- JSON files ---------------------------------------------------------------------------------
 
@@ -68,7 +65,7 @@ TEST_F(WeightsFile, JsonRoundTripIsExactInBothNamings) {
     lstmlab::save_weights_json(path, stack, naming);
     const auto file = lstmlab::load_weights_json(path);
     EXPECT_EQ(file.naming, naming);
-    EXPECT_EQ(file.cell, "lstm");
+    EXPECT_EQ(file.cell, lstmlab::CellKind::Lstm);
     ASSERT_EQ(file.stack.size(), 3u);
     EXPECT_EQ(file.stack[0].W_x.scalar_type(), torch::kDouble);
     expect_same_stack(file.stack, stack);
