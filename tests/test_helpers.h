@@ -107,15 +107,17 @@ struct HandStep {
 
 inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
-/// The LSTM equations element by element from zero state. xs: [T][I]. relu replaces tanh in the
-/// candidate and in the cell output.
+/// The LSTM equations element by element, from h0 and c0 ([H]; empty: zeros). xs: [T][I]. relu
+/// replaces tanh in the candidate and in the cell output.
 inline std::vector<HandStep> hand_lstm(const HandWeights& w,
                                        const std::vector<std::vector<double>>& xs,
-                                       bool relu = false) {
+                                       bool relu = false, const std::vector<double>& h0 = {},
+                                       const std::vector<double>& c0 = {}) {
   const size_t I = w.I();
   const size_t H = w.H();
   auto act = [relu](double z) { return relu ? std::max(0.0, z) : std::tanh(z); };
-  std::vector<double> h(H, 0.0), c(H, 0.0);
+  std::vector<double> h = h0.empty() ? std::vector<double>(H, 0.0) : h0;
+  std::vector<double> c = c0.empty() ? std::vector<double>(H, 0.0) : c0;
   std::vector<HandStep> steps;
   for (const auto& x : xs) {
     std::vector<double> z(4 * H);

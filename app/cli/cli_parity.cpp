@@ -8,7 +8,6 @@
 
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace lstmlab {
 
@@ -44,45 +43,45 @@ int parity_command(int argc, const char* const* argv) {
   return report.all_pass() ? 0 : 1;
 }
 
-namespace {
-
-// "0,0.5,0.25,1" -> {0, 0.5, 0.25, 1}
-std::vector<double> parse_sequence(const std::string& text) {
-  std::vector<double> values;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      values.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--sequence '" + text + "': '" + item + "' is not a number");
-    }
-  }
-  return values;
-}
-
-}  // namespace
-
 int trace_command(int argc, const char* const* argv) {
-  cxxopts::Options options("lstm-lab trace",
-                           "Print every gate of every step of a small LSTM (hidden <= 4). "
-                           "Default: seed 004's hand weights on its two sequences.");
+  cxxopts::Options options(
+      "lstm-lab trace",
+      "Print every gate of every step of an LSTM cell (a table per step above 4 units); with "
+      "--target, the squared error, each weight's gradient and one Adam step. Default: seed 004's "
+      "hand weights (StatQuest) on its two sequences.");
   options.add_options()
-      ("weights", "JSON weights (PyTorch or Keras naming)", cxxopts::value<std::string>())
-      ("sequence", "comma-separated inputs; repeat the flag for several sequences",
-       cxxopts::value<std::vector<std::string>>());
+      ("weights", "JSON weights (PyTorch or Keras naming); layer 0 is traced", cxxopts::value<std::string>())
+      ("sequence", "one sequence: steps split by ';', features by ',' ('1,2;3,4' = 2 steps of 2); "
+       "with one input feature commas split steps ('0,0.5,0.25,1' = 4 steps); repeat for more",
+       cxxopts::value<std::string>())
+      ("h0", "initial short-term memory, H comma-separated numbers (default zeros)", cxxopts::value<std::string>())
+      ("c0", "initial long-term memory, H comma-separated numbers (default zeros)", cxxopts::value<std::string>())
+      ("target", "print the loss mean((h_T - Y)^2) over the units, each weight's gradient and "
+       "its value after one Adam step", cxxopts::value<std::string>(), "Y")
+      ("lr", "learning rate of that Adam step (seed 004: optim.Adam's default)",
+       cxxopts::value<std::string>()->default_value("0.001"));
   add_common_flags(options);
   cxxopts::ParseResult flags;
   if (parse_common(options, argc, argv, flags)) return 0;
   TraceOptions to;
   if (flags.count("weights")) to.weights_path = flags["weights"].as<std::string>();
-  if (flags.count("sequence")) {
-    for (const auto& s : flags["sequence"].as<std::vector<std::string>>()) {
-      to.sequences.push_back(parse_sequence(s));
-    }
+  // A plain string flag keeps its commas; its repeats are read in order from the raw arguments
+  // (a vector flag would split "0,0.5,0.25,1" into four sequences).
+  for (const auto& kv : flags.arguments()) {
+    if (kv.key() == "sequence") to.sequences.push_back(kv.value());
   }
+  if (flags.count("h0")) to.h0 = parse_number_list("--h0", flags["h0"].as<std::string>());
+  if (flags.count("c0")) to.c0 = parse_number_list("--c0", flags["c0"].as<std::string>());
+  const auto scalar = [&](const std::string& flag) {
+    const auto text = flags[flag].as<std::string>();
+    const auto values = parse_number_list("--" + flag, text);
+    if (values.size() != 1) {
+      throw std::invalid_argument("--" + flag + " '" + text + "': expected one number");
+    }
+    return values[0];
+  };
+  if (flags.count("target")) to.target = scalar("target");
+  to.lr = scalar("lr");
   run_trace(to, std::cout);
   return 0;
 }

@@ -431,4 +431,74 @@ TEST_F(Cli, TracePrintsTheGates) {
   expect_contains(o.output, {"forget gate"});
 }
 
+/// The first line of `text` containing `label` (empty when none).
+std::string line_with(const std::string& text, const std::string& label) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(label) != std::string::npos) return line;
+  }
+  return {};
+}
+
+TEST_F(Cli, TraceRunsSeed004sOwnCall) {
+  // The seed's forward(): long-term memory 2, short-term memory 1, input [1]; its printout.
+  const auto o = lstm_lab("trace --sequence 1 --c0 2 --h0 1");
+  ASSERT_EQ(o.status, 0) << o.output;
+  const std::vector<std::pair<std::string, std::string>> seed = {
+      {"forget gate", "0.9974"},         {"input gate", "0.9862"},
+      {"candidate (potential", "0.9661"}, {"new long-term memory", "2.9476"},
+      {"output gate", "0.9917"},         {"new short-term memory", "0.9862"}};
+  for (const auto& [label, value] : seed) {
+    const auto line = line_with(o.output, label);
+    EXPECT_NE(line.find(value), std::string::npos) << label << " should print " << value << ":\n"
+                                                   << o.output;
+  }
+  EXPECT_EQ(o.output.find("step 2"), std::string::npos) << o.output;
+
+  // Its last lines: target 0.5, (output - target)^2, one step of optim.Adam at its default lr.
+  const auto learn = lstm_lab("trace --sequence 1 --c0 2 --h0 1 --target 0.5");
+  ASSERT_EQ(learn.status, 0) << learn.output;
+  EXPECT_NE(line_with(learn.output, "loss (h - target)^2").find("0.2364"), std::string::npos)
+      << learn.output;
+  expect_contains(learn.output, {"lr 0.001", "wlr1", "wlr2", "blr1", "wpr1", "wp2", "bo1"});
+  const auto faster = lstm_lab("trace --sequence 1 --target 0.5 --lr 0.05");
+  ASSERT_EQ(faster.status, 0) << faster.output;
+  expect_contains(faster.output, {"lr 0.05"});
+}
+
+TEST_F(Cli, TraceSequenceFlagIsOneSequenceAndRepeats) {
+  const auto one = lstm_lab("trace --sequence 0,0.5,0.25,1");
+  ASSERT_EQ(one.status, 0) << one.output;
+  expect_contains(one.output, {"sequence 1: [0, 0.5, 0.25, 1]", "step 4", "output after 4 steps"});
+  EXPECT_EQ(one.output.find("sequence 2"), std::string::npos) << one.output;
+  const auto two = lstm_lab("trace --sequence 0,0.5 --sequence=-1");
+  ASSERT_EQ(two.status, 0) << two.output;
+  expect_contains(two.output, {"sequence 1: [0, 0.5]", "sequence 2: [-1]"});
+  EXPECT_EQ(two.output.find("sequence 3"), std::string::npos) << two.output;
+}
+
+TEST_F(Cli, BadTraceFlagsAreOneLineNamingTheFlag) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"--sequence 1,x", {"--sequence '1,x'", "step 2", "'x'"}},
+      {"--sequence '1,2;3,4'", {"--sequence", "step 1 has 2 features", "expected 1"}},
+      {"--sequence '1;;2'", {"--sequence", "step 2 is empty"}},
+      {"--h0 1,2", {"--h0", "2 values", "expected 1"}},
+      {"--c0 abc", {"--c0 'abc'", "not a number"}},
+      {"--target 0.5,1", {"--target", "one number"}},
+      {"--target x", {"--target 'x'", "not a number"}},
+      {"--lr 0 --target 1", {"--lr", "positive"}},
+  };
+  for (const auto& [args, mentions] : cases) {
+    const auto o = lstm_lab("trace " + args, true);
+    EXPECT_EQ(o.status, 2) << args << ": " << o.output;
+    EXPECT_EQ(line_count(o.output), 1u) << args << ": " << o.output;
+    for (const auto& m : mentions) {
+      EXPECT_NE(o.output.find(m), std::string::npos) << args << " lacks \"" << m << "\": " << o.output;
+    }
+  }
+  const auto help = lstm_lab("trace --help");
+  EXPECT_EQ(help.status, 0) << help.output;
+  expect_contains(help.output, {"--sequence", "--h0", "--c0", "--target", "--lr", "0.001", "';'"});
+}
+
 }  // namespace
