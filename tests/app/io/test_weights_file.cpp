@@ -14,7 +14,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -45,10 +44,6 @@ StackWeights random_stack(int64_t I, int64_t H, int64_t L) {
                      torch::randn({H, 4 * H}, torch::kDouble), torch::randn({4 * H}, torch::kDouble)});
   }
   return stack;
-}
-
-std::map<std::string, torch::Tensor> as_map(const NamedTensors& named) {
-  return {named.begin(), named.end()};
 }
 
 // ----- JSON files ---------------------------------------------------------------------------------
