@@ -14,10 +14,14 @@ namespace lstmlab {
 using nlohmann::json;
 
 void validate(const RunConfig& c) {
+  find_task(c.task).check(c.task_options, "--task " + c.task);
+  validate_settings(c);
+}
+
+void validate_settings(const RunConfig& c) {
   auto positive = [](int64_t v, const char* flag) {
     if (v <= 0) throw std::invalid_argument(std::string(flag) + " must be positive, got " + std::to_string(v));
   };
-  find_task(c.task).check(c.task_options, "--task " + c.task);
   positive(c.model.hidden, "--hidden");
   positive(c.model.layers, "--layers");
   positive(c.train.epochs, "--epochs");
@@ -57,7 +61,7 @@ void validate(const RunConfig& c) {
 json to_json(const RunConfig& c) {
   return {
       {"task", c.task},
-      {c.task, find_task(c.task).check(c.task_options, "--task " + c.task)},
+      {c.task, c.task_options},
       {"model",
        {{"cell", to_string(c.model.cell)}, {"gru_reset", c.model.reset_after ? "after" : "before"},
         {"kind", to_string(c.model.kind)}, {"hidden", c.model.hidden}, {"layers", c.model.layers},

@@ -48,6 +48,8 @@ struct RunConfig {
 
 /// Throws std::invalid_argument, one line naming the flag and what is allowed.
 void validate(const RunConfig& config);
+/// The model and training settings alone, for a task that is not in the registry (the tests').
+void validate_settings(const RunConfig& config);
 
 nlohmann::json to_json(const RunConfig& config);
 /// `where` (a file) is named in errors.

@@ -52,6 +52,13 @@ RecurrentState detached(const RecurrentState& state) {
           state.c.defined() ? state.c.detach() : state.c};
 }
 
+// A split's last batch may hold fewer streams than the ones before: it continues the first of them.
+std::optional<RecurrentState> fitted(const std::optional<RecurrentState>& state, int64_t batch) {
+  if (!state || !state->h.defined() || state->h.dim() < 2 || state->h.size(1) == batch) return state;
+  return RecurrentState{state->h.narrow(1, 0, batch),
+                        state->c.defined() ? state->c.narrow(1, 0, batch) : state->c};
+}
+
 }  // namespace
 
 double metric_value(const MetricValues& values, const std::string& name) {
@@ -88,7 +95,12 @@ Trainer::Trainer(SequenceModelPtr model, const Task& task, RunConfig config,
       train_loader_(data_, Split::Train,
                     LoaderOptions{config_.train.batch_size, config_.train.shuffle,
                                   config_.train.seed, device_, dtype_}) {
-  validate(config_);
+  validate_settings(config_);
+  if (task_.carries_state() && config_.train.shuffle) {
+    throw std::invalid_argument(
+        "--shuffle: this task's consecutive batches continue one another and carry the recurrent "
+        "state across; a shuffled order would hand each batch an unrelated state");
+  }
   // The run directory first: a user should learn it cannot be made before any training.
   std::error_code ec;
   std::filesystem::create_directories(run_dir_, ec);
@@ -222,7 +234,7 @@ Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions) {
   double loss_sum = 0;
   std::optional<RecurrentState> state;  // a split is one continuous stream for a carrying task
   for (const auto& batch : loader.epoch(0)) {
-    auto out = model_->run(batch.input, state);
+    auto out = model_->run(batch.input, fitted(state, batch.input.size(0)));
     if (task_.carries_state()) state = out.state;
     const auto loss = task_.loss(out.prediction, batch);
     loss_sum += loss.mean.item<double>() * static_cast<double>(loss.count);
@@ -257,7 +269,7 @@ const std::vector<EpochMetrics>& Trainer::fit() {
     };
     for (int64_t step = position_.step; step < n_batches; ++step) {
       const auto& batch = batches[static_cast<size_t>(step)];
-      auto out = model_->run(batch.input, carried_);
+      auto out = model_->run(batch.input, fitted(carried_, batch.input.size(0)));
       if (task_.carries_state()) carried_ = detached(out.state);
       const auto batch_loss = task_.loss(out.prediction, batch);
       const double value = batch_loss.mean.item<double>();

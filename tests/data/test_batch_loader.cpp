@@ -216,6 +216,34 @@ TEST(BatchLoader, NegativeBatchSizeNamesTheFlag) {
   EXPECT_THROW(BatchLoader(data, Split::Train, integer), std::invalid_argument);
 }
 
+// Class indices (a tagger's targets, [n, T] int64) keep their dtype, in order and shuffled, while
+// the float64 inputs take the dtype asked for.
+TEST(BatchLoader, IntegerTargetsKeepTheirDtype) {
+  class Classes : public Dataset {
+   public:
+    std::string name() const override { return "classes"; }
+    int64_t size(Split split) const override { return split == Split::Train ? 6 : 0; }
+    Batch examples(Split split, const torch::Tensor& indices) const override {
+      check_indices(split, indices);
+      const torch::Tensor rows = indices.view({-1, 1}).expand({-1, 3}).contiguous();
+      return Batch{rows.to(torch::kDouble).unsqueeze(-1), rows};
+    }
+    int64_t input_size() const override { return 1; }
+    int64_t target_size() const override { return 3; }
+    std::string describe() const override { return "classes"; }
+  };
+  const Classes data;
+  for (const bool shuffle : {false, true}) {
+    SCOPED_TRACE(shuffle ? "shuffled" : "in order");
+    const BatchLoader loader(data, Split::Train, options_with(4, shuffle, 3));
+    for (const Batch& b : loader.epoch(0)) {
+      EXPECT_EQ(b.input.scalar_type(), torch::kFloat32);
+      EXPECT_EQ(b.target.scalar_type(), torch::kLong);
+      EXPECT_TRUE(torch::equal(b.target, b.input.squeeze(-1).to(torch::kLong)));
+    }
+  }
+}
+
 TEST(BatchLoader, EpochSeedsDifferAcrossSeedsAndEpochs) {
   EXPECT_EQ(epoch_seed(42, 3), epoch_seed(42, 3));
   EXPECT_NE(epoch_seed(42, 3), epoch_seed(42, 4));

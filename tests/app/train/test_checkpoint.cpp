@@ -69,7 +69,7 @@ class Checkpoint : public ::testing::Test {
     const auto path = dir_ + "/checkpoint.pt";
     lstmlab::save_checkpoint(path, *m, adam,
                              {{1, 0, 0.0, 0}, at::detail::getDefaultCPUGenerator().get_state(),
-                              torch::zeros({1, 7}, torch::kDouble)});
+                              torch::zeros({1, 7}, torch::kDouble), {}});
     return path;
   }
 
