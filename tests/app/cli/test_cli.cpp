@@ -425,6 +425,26 @@ TEST_F(Cli, ASecondCtrlCKeepsTheLinesAlreadyPrinted) {
   EXPECT_EQ(text.back(), '\n') << "a line was cut:\n" << text;
 }
 
+TEST_F(Cli, BothGrusTrainFromTheSameWeightsAndAgree) {
+  const auto dir = temp_dir("gru");
+  auto o = lstm_lab("compare --cell gru --quiet --no-plots" + kTiny + " --epochs 3 --out " + sh(dir));
+  EXPECT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"agree"});
+  const auto config = nlohmann::json::parse(read_file(dir + "/builtin/config.json"));
+  EXPECT_EQ(config.at("model").at("cell"), "gru");
+  const auto summary = nlohmann::json::parse(read_file(dir + "/summary.json"));
+  EXPECT_EQ(summary.at("agree"), true);
+  EXPECT_LT(summary.at("max_rel_diff").get<double>(), 1e-3);
+  EXPECT_EQ(summary.at("scratch").at("epochs"), 3);
+  // d2l's variant is the scratch GRU's alone, refused in one line where the built-in would run it.
+  o = lstm_lab("compare --cell gru --gru-reset before --quiet" + kTiny + " --out " + sh(dir + "-d2l"), true);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"--gru-reset before", "--model scratch"});
+  o = lstm_lab("train --cell gru --gru-reset before --quiet --no-plots" + kTiny + " --out " + sh(dir + "-train"));
+  EXPECT_EQ(o.status, 0) << o.output;
+}
+
 TEST_F(Cli, TracePrintsTheGates) {
   const auto o = lstm_lab("trace");
   EXPECT_EQ(o.status, 0) << o.output;
