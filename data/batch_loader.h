@@ -47,9 +47,6 @@ class BatchLoader {
   /// device (shuffled): read them, never write into them.
   std::vector<Batch> epoch(int64_t epoch_index) const;
 
-  Split split() const { return split_; }
-  const LoaderOptions& options() const { return options_; }
-  const Dataset& dataset() const { return dataset_; }
 
  private:
   const Dataset& dataset_;

@@ -4,6 +4,7 @@
 // Letters: T time steps, B batch, I input features, H hidden units, L layers, G = 4H.
 
 #include "models/recurrent_layer.h"
+#include "tests/temp_paths.h"
 
 #include <c10/util/Exception.h>
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <limits>
@@ -26,6 +28,29 @@ class SeededTest : public ::testing::Test {
   static constexpr uint64_t kSeed = 20240601;
   void SetUp() override { torch::manual_seed(kSeed); }
 };
+
+/// A seeded test that writes files: paths named per test, removed when it passes.
+class SeededFileTest : public SeededTest {
+ protected:
+  std::string temp_path(const std::string& name) { return paths_.path(name); }
+  static void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+  }
+
+ private:
+  TempPaths paths_;
+};
+
+/// A random canonical LSTM stack in float64: L layers, I inputs, H units.
+inline StackWeights random_lstm_stack(int64_t I, int64_t H, int64_t L) {
+  StackWeights stack;
+  for (int64_t k = 0; k < L; ++k) {
+    stack.push_back({torch::randn({k == 0 ? I : H, 4 * H}, torch::kDouble),
+                     torch::randn({H, 4 * H}, torch::kDouble), torch::randn({4 * H}, torch::kDouble)});
+  }
+  return stack;
+}
 
 inline bool cuda_present() { return torch::cuda::is_available(); }
 

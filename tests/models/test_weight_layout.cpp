@@ -24,26 +24,7 @@ using lstmlab::StackWeights;
 using lstmlab::WeightNaming;
 using namespace lstmlab::test;
 
-class WeightLayout : public SeededTest {
- protected:
-  std::string temp_path(const std::string& name) { return paths_.path(name); }
-  static void write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-  }
-
- private:
-  TempPaths paths_;
-};
-
-StackWeights random_stack(int64_t I, int64_t H, int64_t L) {
-  StackWeights stack;
-  for (int64_t k = 0; k < L; ++k) {
-    stack.push_back({torch::randn({k == 0 ? I : H, 4 * H}, torch::kDouble),
-                     torch::randn({H, 4 * H}, torch::kDouble), torch::randn({4 * H}, torch::kDouble)});
-  }
-  return stack;
-}
+using WeightLayout = SeededFileTest;
 
 std::map<std::string, torch::Tensor> as_map(const NamedTensors& named) {
   return {named.begin(), named.end()};
@@ -100,7 +81,7 @@ TEST_F(WeightLayout, BuiltinWithTwoBiasesKeepsTheirSum) {
 
 TEST_F(WeightLayout, PyTorchNamesShapesAndRoundTrip) {
   const int64_t I = 3, H = 2;
-  const auto stack = random_stack(I, H, 3);
+  const auto stack = random_lstm_stack(I, H, 3);
   const auto named = lstmlab::to_named(stack, WeightNaming::PyTorch, lstmlab::CellKind::Lstm);
   const std::vector<std::string> names = {
       "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
@@ -152,7 +133,7 @@ TEST_F(WeightLayout, KerasToScratchToKerasIsExact) {
 }
 
 TEST_F(WeightLayout, FromNamedErrorsNameTheSourceAndTheProblem) {
-  const auto named = as_map(lstmlab::to_named(random_stack(3, 2, 2), WeightNaming::PyTorch, lstmlab::CellKind::Lstm));
+  const auto named = as_map(lstmlab::to_named(random_lstm_stack(3, 2, 2), WeightNaming::PyTorch, lstmlab::CellKind::Lstm));
 
   auto missing = named;
   missing.erase("bias_hh_l1");

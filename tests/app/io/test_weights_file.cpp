@@ -26,32 +26,13 @@ using lstmlab::StackWeights;
 using lstmlab::WeightNaming;
 using namespace lstmlab::test;
 
-class WeightsFile : public SeededTest {
- protected:
-  std::string temp_path(const std::string& name) { return paths_.path(name); }
-  static void write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-  }
-
- private:
-  TempPaths paths_;
-};
-
-StackWeights random_stack(int64_t I, int64_t H, int64_t L) {
-  StackWeights stack;
-  for (int64_t k = 0; k < L; ++k) {
-    stack.push_back({torch::randn({k == 0 ? I : H, 4 * H}, torch::kDouble),
-                     torch::randn({H, 4 * H}, torch::kDouble), torch::randn({4 * H}, torch::kDouble)});
-  }
-  return stack;
-}
+using WeightsFile = SeededFileTest;
 
 
 // ----- JSON files ---------------------------------------------------------------------------------
 
 TEST_F(WeightsFile, JsonRoundTripIsExactInBothNamings) {
-  auto stack = random_stack(3, 2, 3);
+  auto stack = random_lstm_stack(3, 2, 3);
   // Numbers that a lossy printer would change.
   stack[0].W_x[0][0] = 0.1;
   stack[0].W_x[0][1] = 1.0 / 3.0;
