@@ -5,6 +5,7 @@
 #include "models/recurrent_layer.h"
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
 
 #include <optional>
 
@@ -28,5 +29,19 @@ class SequenceModelImpl : public torch::nn::Module {
 };
 
 using SequenceModelPtr = std::shared_ptr<SequenceModelImpl>;
+
+/// A recurrent layer and a Linear head on its output, the shape every model here has; the heads
+/// differ only in which steps the Linear reads (the last, or every one).
+class RecurrentWithHeadImpl : public SequenceModelImpl {
+ public:
+  /// `rnn` must be batch_first. It is registered first and the head second, the order in which a
+  /// seed's Python module draws its initial weights, so the same seed gives the same numbers.
+  RecurrentWithHeadImpl(std::string name, RecurrentLayerPtr rnn, int64_t output_size);
+  RecurrentLayerImpl& recurrent() override { return *rnn; }
+  void pretty_print(std::ostream& stream) const override { stream << "lstmlab::" << name(); }
+
+  RecurrentLayerPtr rnn;
+  torch::nn::Linear head{nullptr};
+};
 
 }  // namespace lstmlab

@@ -9,7 +9,7 @@
 
 namespace lstmlab {
 
-class SequenceRegressorImpl : public SequenceModelImpl {
+class SequenceRegressorImpl : public RecurrentWithHeadImpl {
  public:
   /// `rnn` must be batch_first. It is registered first and the head second, the order in which the
   /// seed's Python module draws its initial weights, so the same seed gives the same numbers.
@@ -18,11 +18,6 @@ class SequenceRegressorImpl : public SequenceModelImpl {
   /// input: [B, T, I] -> prediction [B, output_size], from the last step's output.
   SequenceOutput run(const torch::Tensor& input,
                      const std::optional<RecurrentState>& state) override;
-  RecurrentLayerImpl& recurrent() override { return *rnn; }
-  void pretty_print(std::ostream& stream) const override;
-
-  RecurrentLayerPtr rnn;
-  torch::nn::Linear head{nullptr};
 };
 TORCH_MODULE(SequenceRegressor);
 

@@ -10,7 +10,7 @@
 
 namespace lstmlab {
 
-class SequenceTaggerImpl : public SequenceModelImpl {
+class SequenceTaggerImpl : public RecurrentWithHeadImpl {
  public:
   /// `rnn` must be batch_first. It is registered first and the head second, the order in which a
   /// Python module that builds them in that order draws its initial weights.
@@ -20,11 +20,6 @@ class SequenceTaggerImpl : public SequenceModelImpl {
   /// layer's final state, to hand the batch that continues this one.
   SequenceOutput run(const torch::Tensor& input,
                      const std::optional<RecurrentState>& state) override;
-  RecurrentLayerImpl& recurrent() override { return *rnn; }
-  void pretty_print(std::ostream& stream) const override;
-
-  RecurrentLayerPtr rnn;
-  torch::nn::Linear head{nullptr};
 };
 TORCH_MODULE(SequenceTagger);
 
