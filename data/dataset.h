@@ -1,7 +1,8 @@
 #pragma once
 // The dataset contract: a task knows its files (or formula) and hands out examples as tensors.
-// Shapes (batch-first, float64, CPU): input [n, T, I], target [n, K]
-// (n examples, T steps, I features per step, K target values).
+// Shapes (batch-first, CPU): input [n, T, I] float64; target [n, K], whose meaning is the task's:
+// K float64 values to regress (sine: the next value, K = 1) or K int64 class indices, one a step
+// (a tagger or a language model: K = T). n examples, T steps, I features per step.
 
 #include <torch/types.h>
 
@@ -15,7 +16,7 @@ enum class Split { Train, Validation, Test };
 /// "train", "validation", "test".
 std::string to_string(Split split);
 
-/// A batch of examples, batch-first: input [n, T, I], target [n, K].
+/// A batch of examples, batch-first: input [n, T, I], target [n, K] (values or class indices).
 struct Batch {
   torch::Tensor input;
   torch::Tensor target;
@@ -32,16 +33,16 @@ class Dataset {
   /// Number of examples in a split (0 for an empty split).
   virtual int64_t size(Split split) const = 0;
   /// The examples at `indices` (int64, 1-D, each in [0, size(split))), in that order:
-  /// input [n, T, I], target [n, K], float64 on the CPU.
+  /// input [n, T, I] float64, target [n, K] float64 values or int64 classes, on the CPU.
   virtual Batch examples(Split split, const torch::Tensor& indices) const = 0;
   /// Features per time step (I).
   virtual int64_t input_size() const = 0;
-  /// Values per target (K).
+  /// Entries per target (K): values to regress, or class indices (one a step for a tagger).
   virtual int64_t target_size() const = 0;
   /// One line: what the data is, the size of every split, and the shapes of input and target.
   virtual std::string describe() const = 0;
-  /// Targets (or predictions) back in the units of the original data, for metrics such as RMSE.
-  /// The identity unless a task scaled its data.
+  /// Regression targets (or predictions) back in the units of the original data, for metrics
+  /// such as RMSE. The identity unless a task scaled its data; class indices have no scale.
   virtual torch::Tensor to_original_scale(const torch::Tensor& target) const;
 
  protected:

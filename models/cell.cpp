@@ -4,12 +4,12 @@
 
 namespace lstmlab {
 
-std::string to_string(CellKind cell) { return cell == CellKind::Lstm ? "lstm" : "gru"; }
-
-CellKind parse_cell(const std::string& text) {
-  if (text == "lstm") return CellKind::Lstm;
-  if (text == "gru") return CellKind::Gru;
-  throw std::invalid_argument("unknown cell '" + text + "' (allowed: lstm, gru)");
+const EnumNames<CellKind>& cell_names() {
+  static const EnumNames<CellKind> names("cell", {{CellKind::Lstm, "lstm"}, {CellKind::Gru, "gru"}});
+  return names;
 }
+
+std::string to_string(CellKind cell) { return cell_names().name(cell); }
+CellKind parse_cell(const std::string& text) { return cell_names().parse(text); }
 
 }  // namespace lstmlab

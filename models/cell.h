@@ -2,6 +2,8 @@
 // The cell axis: which recurrent cell a layer runs. A cell fixes its gate count, whether it keeps
 // a cell state beside h, and how its biases map (models/weight_layout.h).
 
+#include "models/enum_names.h"
+
 #include <cstdint>
 #include <string>
 
@@ -10,6 +12,7 @@ namespace lstmlab {
 enum class CellKind { Lstm, Gru };
 
 /// "lstm" or "gru": the --cell spelling and the weights files' "cell".
+const EnumNames<CellKind>& cell_names();
 std::string to_string(CellKind cell);
 /// Throws std::invalid_argument naming the choices.
 CellKind parse_cell(const std::string& text);

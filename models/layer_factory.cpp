@@ -9,13 +9,14 @@
 
 namespace lstmlab {
 
-std::string to_string(LayerKind kind) { return kind == LayerKind::Scratch ? "scratch" : "builtin"; }
-
-LayerKind parse_layer_kind(const std::string& text) {
-  if (text == "scratch") return LayerKind::Scratch;
-  if (text == "builtin") return LayerKind::Builtin;
-  throw std::invalid_argument("--model '" + text + "' is not a model (allowed: scratch, builtin)");
+const EnumNames<LayerKind>& layer_kind_names() {
+  static const EnumNames<LayerKind> names(
+      "model", {{LayerKind::Scratch, "scratch"}, {LayerKind::Builtin, "builtin"}});
+  return names;
 }
+
+std::string to_string(LayerKind kind) { return layer_kind_names().name(kind); }
+LayerKind parse_layer_kind(const std::string& text) { return layer_kind_names().parse(text); }
 
 RecurrentLayerPtr make_recurrent_layer(CellKind cell, LayerKind kind,
                                        const RecurrentOptions& options, ScratchBackward backward) {

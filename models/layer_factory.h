@@ -10,6 +10,7 @@
 namespace lstmlab {
 
 enum class LayerKind { Scratch, Builtin };
+const EnumNames<LayerKind>& layer_kind_names();
 std::string to_string(LayerKind kind);
 /// "scratch" or "builtin"; throws std::invalid_argument naming the choices.
 LayerKind parse_layer_kind(const std::string& text);

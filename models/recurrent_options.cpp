@@ -6,31 +6,28 @@
 
 namespace lstmlab {
 
-std::string to_string(Activation activation) {
-  return activation == Activation::Tanh ? "tanh" : "relu";
+const EnumNames<Activation>& activation_names() {
+  static const EnumNames<Activation> names(
+      "activation", {{Activation::Tanh, "tanh"}, {Activation::Relu, "relu"}});
+  return names;
 }
 
-std::string to_string(InitScheme init) {
-  switch (init) {
-    case InitScheme::Torch: return "torch";
-    case InitScheme::D2l: return "d2l";
-    case InitScheme::Keras: return "keras";
-  }
-  return "?";
+const EnumNames<InitScheme>& init_names() {
+  static const EnumNames<InitScheme> names(
+      "init", {{InitScheme::Torch, "torch"}, {InitScheme::D2l, "d2l"}, {InitScheme::Keras, "keras"}});
+  return names;
 }
 
-Activation parse_activation(const std::string& text) {
-  if (text == "tanh") return Activation::Tanh;
-  if (text == "relu") return Activation::Relu;
-  throw std::invalid_argument("unknown activation '" + text + "' (allowed: tanh, relu)");
+const EnumNames<bool>& gru_reset_names() {
+  static const EnumNames<bool> names("GRU reset variant", {{true, "after"}, {false, "before"}});
+  return names;
 }
 
-InitScheme parse_init(const std::string& text) {
-  if (text == "torch") return InitScheme::Torch;
-  if (text == "d2l") return InitScheme::D2l;
-  if (text == "keras") return InitScheme::Keras;
-  throw std::invalid_argument("unknown init '" + text + "' (allowed: torch, d2l, keras)");
-}
+std::string to_string(Activation activation) { return activation_names().name(activation); }
+std::string to_string(InitScheme init) { return init_names().name(init); }
+Activation parse_activation(const std::string& text) { return activation_names().parse(text); }
+InitScheme parse_init(const std::string& text) { return init_names().parse(text); }
+bool parse_gru_reset(const std::string& text) { return gru_reset_names().parse(text); }
 
 void check_options(const RecurrentOptions& options, const std::string& layer_name) {
   TORCH_CHECK(options.input_size() > 0, layer_name, ": input_size must be positive, got ",

@@ -2,6 +2,8 @@
 // Options shared by every recurrent layer (scratch and built-in, LSTM and later GRU), in the
 // style of torch::nn::LSTMOptions: required sizes in the constructor, the rest TORCH_ARGs.
 
+#include "models/enum_names.h"
+
 #include <torch/arg.h>
 
 #include <cstdint>
@@ -46,12 +48,19 @@ struct RecurrentOptions {
   TORCH_ARG(bool, reset_after) = true;
 };
 
+const EnumNames<Activation>& activation_names();
+const EnumNames<InitScheme>& init_names();
+/// The GRU's reset_after as written: "after" (true) or "before" (false).
+const EnumNames<bool>& gru_reset_names();
+
 std::string to_string(Activation activation);
 std::string to_string(InitScheme init);
 /// Parse the command-line spelling ("tanh", "relu"); throws std::invalid_argument naming the choices.
 Activation parse_activation(const std::string& text);
 /// Parse the command-line spelling ("torch", "d2l", "keras"); throws std::invalid_argument.
 InitScheme parse_init(const std::string& text);
+/// "after" or "before"; throws std::invalid_argument naming the choices.
+bool parse_gru_reset(const std::string& text);
 
 /// Throws c10::Error when a size is not positive or dropout is outside [0, 1).
 void check_options(const RecurrentOptions& options, const std::string& layer_name);

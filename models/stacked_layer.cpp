@@ -10,15 +10,15 @@
 
 namespace lstmlab {
 
-std::string to_string(ScratchBackward mode) {
-  return mode == ScratchBackward::Autograd ? "autograd" : "fused";
+const EnumNames<ScratchBackward>& scratch_backward_names() {
+  static const EnumNames<ScratchBackward> names(
+      "scratch backward", {{ScratchBackward::Fused, "fused"}, {ScratchBackward::Autograd, "autograd"}});
+  return names;
 }
 
+std::string to_string(ScratchBackward mode) { return scratch_backward_names().name(mode); }
 ScratchBackward parse_scratch_backward(const std::string& text) {
-  if (text == "autograd") return ScratchBackward::Autograd;
-  if (text == "fused") return ScratchBackward::Fused;
-  throw std::invalid_argument("unknown scratch backward '" + text +
-                              "' (allowed: fused, autograd)");
+  return scratch_backward_names().parse(text);
 }
 
 StackedLayerImpl::StackedLayerImpl(std::string name, const RecurrentOptions& options,

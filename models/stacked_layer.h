@@ -22,6 +22,7 @@ namespace lstmlab {
 /// How a scratch layer's backward is computed: by the hand-derived backward through time (the
 /// default), or by autograd through the plain loop (for teaching and checking).
 enum class ScratchBackward { Autograd, Fused };
+const EnumNames<ScratchBackward>& scratch_backward_names();
 std::string to_string(ScratchBackward mode);
 /// "autograd" or "fused"; throws std::invalid_argument naming the choices.
 ScratchBackward parse_scratch_backward(const std::string& text);

@@ -44,15 +44,14 @@ void expect_size(const torch::Tensor& t, std::vector<int64_t> expected, const st
 
 }  // namespace
 
-std::string to_string(WeightNaming naming) {
-  return naming == WeightNaming::PyTorch ? "pytorch" : "keras";
+const EnumNames<WeightNaming>& naming_names() {
+  static const EnumNames<WeightNaming> names(
+      "weight naming", {{WeightNaming::PyTorch, "pytorch"}, {WeightNaming::Keras, "keras"}});
+  return names;
 }
 
-WeightNaming parse_naming(const std::string& text) {
-  if (text == "pytorch") return WeightNaming::PyTorch;
-  if (text == "keras") return WeightNaming::Keras;
-  throw std::invalid_argument("unknown weight naming '" + text + "' (allowed: pytorch, keras)");
-}
+std::string to_string(WeightNaming naming) { return naming_names().name(naming); }
+WeightNaming parse_naming(const std::string& text) { return naming_names().parse(text); }
 
 std::string keras_layer_prefix(int64_t layer, CellKind cell) {
   const auto base = to_string(cell);

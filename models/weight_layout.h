@@ -25,6 +25,7 @@
 namespace lstmlab {
 
 enum class WeightNaming { PyTorch, Keras };
+const EnumNames<WeightNaming>& naming_names();
 std::string to_string(WeightNaming naming);
 /// "pytorch" or "keras"; throws std::invalid_argument naming the choices.
 WeightNaming parse_naming(const std::string& text);

@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace lstmlab {
@@ -24,6 +25,17 @@ void add_common_flags(cxxopts::Options& options);
 /// Parses; prints help and returns true when --help was asked. Applies --threads.
 bool parse_common(cxxopts::Options& options, int argc, const char* const* argv,
                   cxxopts::ParseResult& result);
+
+/// `parse(value)`, its error prefixed with the flag: the models' parsers name the allowed values,
+/// the message gains "--flag: ".
+template <typename F>
+auto parse_flag(const char* flag, const std::string& value, F parse) {
+  try {
+    return parse(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--") + flag + ": " + e.what());
+  }
+}
 
 /// A command's `--json FILE|-` report. FILE is opened when the flags are read, so an unwritable
 /// one fails before the work, and written whole at the end; "-" is stdout.

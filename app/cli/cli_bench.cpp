@@ -33,7 +33,7 @@ int bench_command(int argc, const char* const* argv) {
   if (parse_common(options, argc, argv, f)) return 0;
 
   BenchOptions bo;
-  bo.cell = parse_cell(f["cell"].as<std::string>());
+  bo.cell = parse_flag("cell", f["cell"].as<std::string>(), parse_cell);
   bo.device = resolve_device(f["device"].as<std::string>());
   bo.dtype = parse_dtype(f["dtype"].as<std::string>());
   bo.repeats = f["repeats"].as<int64_t>();

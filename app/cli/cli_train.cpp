@@ -18,24 +18,37 @@
 namespace lstmlab {
 namespace {
 
+// "sine: mse (default), mae": each task's losses, for --help.
+std::string task_losses() {
+  std::string text;
+  for (const auto& task : task_registry()) {
+    std::string names;
+    for (const auto& loss : task.losses) {
+      names += names.empty() ? loss.name + " (default)" : ", " + loss.name;
+    }
+    text += (text.empty() ? "" : "; ") + task.name + ": " + names;
+  }
+  return text;
+}
+
 void add_run_flags(cxxopts::Options& options) {
   options.add_options("task")
       ("task", "task: " + task_names(), cxxopts::value<std::string>()->default_value("sine"));
   for (const auto& task : task_registry()) task.add_flags(options);
   options.add_options("model")
-      ("cell", "lstm or gru", cxxopts::value<std::string>()->default_value("lstm"))
-      ("model", "scratch or builtin", cxxopts::value<std::string>()->default_value("scratch"))
+      ("cell", cell_names().allowed(), cxxopts::value<std::string>()->default_value("lstm"))
+      ("model", layer_kind_names().allowed(), cxxopts::value<std::string>()->default_value("scratch"))
       ("hidden", "hidden units", cxxopts::value<int64_t>()->default_value("64"))
       ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
       ("dropout", "dropout between layers (training only; compare refuses it)", cxxopts::value<double>()->default_value("0"))
       ("activation", "tanh or relu (relu: scratch only)", cxxopts::value<std::string>()->default_value("tanh"))
-      ("init", "torch, d2l or keras", cxxopts::value<std::string>()->default_value("torch"))
+      ("init", init_names().allowed(), cxxopts::value<std::string>()->default_value("torch"))
       ("gru-reset", "GRU: after (PyTorch, Keras reset_after=True) or before (d2l; scratch only)",
        cxxopts::value<std::string>()->default_value("after"))
       ("scratch-backward", "fused (hand-derived BPTT) or autograd",
        cxxopts::value<std::string>()->default_value("fused"));
   options.add_options("training")
-      ("loss", "mse or mae", cxxopts::value<std::string>()->default_value("mse"))
+      ("loss", "the task's loss (" + task_losses() + ")", cxxopts::value<std::string>())
       ("optimizer", "adam or sgd", cxxopts::value<std::string>()->default_value("adam"))
       ("lr", "learning rate", cxxopts::value<double>()->default_value("0.01"))
       ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("100"))
@@ -51,27 +64,13 @@ void add_run_flags(cxxopts::Options& options) {
       ("no-plots", "skip the PNG plots");
 }
 
-// The model's own parsers name the allowed values; the message gains the flag's name.
-template <typename F>
-auto parse_flag(const char* flag, const std::string& value, F parse) {
-  try {
-    return parse(value);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(fmt::format("--{}: {}", flag, e.what()));
-  }
-}
-
 RunConfig config_from_flags(const cxxopts::ParseResult& f) {
   RunConfig c;
   c.task = f["task"].as<std::string>();
   c.task_options = find_task(c.task).options_from_flags(f);
   c.model.cell = parse_flag("cell", f["cell"].as<std::string>(), parse_cell);
-  const auto reset = f["gru-reset"].as<std::string>();
-  if (reset != "after" && reset != "before") {
-    throw std::invalid_argument("--gru-reset '" + reset + "' is not a variant (allowed: after, before)");
-  }
-  c.model.reset_after = reset == "after";
-  c.model.kind = parse_layer_kind(f["model"].as<std::string>());
+  c.model.reset_after = parse_flag("gru-reset", f["gru-reset"].as<std::string>(), parse_gru_reset);
+  c.model.kind = parse_flag("model", f["model"].as<std::string>(), parse_layer_kind);
   c.model.hidden = f["hidden"].as<int64_t>();
   c.model.layers = f["layers"].as<int64_t>();
   c.model.dropout = f["dropout"].as<double>();
@@ -79,7 +78,8 @@ RunConfig config_from_flags(const cxxopts::ParseResult& f) {
   c.model.init = parse_flag("init", f["init"].as<std::string>(), parse_init);
   c.model.backward =
       parse_flag("scratch-backward", f["scratch-backward"].as<std::string>(), parse_scratch_backward);
-  c.train.loss = f["loss"].as<std::string>();
+  c.train.loss = f.count("loss") ? f["loss"].as<std::string>()
+                                 : find_task(c.task).losses.at(0).name;
   c.train.optimizer = f["optimizer"].as<std::string>();
   c.train.lr = f["lr"].as<double>();
   c.train.epochs = f["epochs"].as<int64_t>();

@@ -17,6 +17,8 @@ namespace lstmlab {
 struct TaskEntry {
   std::string name;     ///< --task NAME, and the name of its section of config.json
   std::string summary;  ///< one line for --help
+  /// The losses --loss may name for it, its default first; the same as its Task::losses().
+  std::vector<LossSpec> losses;
   /// Adds the task's own flags, in a group of its name.
   std::function<void(cxxopts::Options&)> add_flags;
   /// The task's section of config.json from those flags.

@@ -53,7 +53,10 @@ SineOptions from_json(const json& j, const std::string& where) {
   return o;
 }
 
-// MSE or MAE of the scaled values the model sees; the sample count weights epoch means.
+// MSE (the default) or MAE of the scaled values the model sees.
+std::vector<LossSpec> sine_losses() { return {{"mse", "MSE"}, {"mae", "MAE"}}; }
+
+// The sample count weights epoch means.
 class SineTask : public Task {
  public:
   explicit SineTask(const RunConfig& config)
@@ -65,6 +68,8 @@ class SineTask : public Task {
     return std::make_shared<SequenceRegressorImpl>(make_recurrent_layer(model, data_.input_size()),
                                                    data_.target_size());
   }
+
+  std::vector<LossSpec> losses() const override { return sine_losses(); }
 
   BatchLoss loss(const torch::Tensor& prediction, const Batch& batch) const override {
     auto mean = loss_ == "mae" ? torch::l1_loss(prediction, batch.target)
@@ -153,6 +158,7 @@ TaskEntry sine_task_entry() {
   TaskEntry e;
   e.name = "sine";
   e.summary = "seed 002: windows of sin(x) predict the next value";
+  e.losses = sine_losses();
   e.add_flags = [](cxxopts::Options& options) {
     const SineOptions d;
     options.add_options("sine")

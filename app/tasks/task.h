@@ -36,6 +36,18 @@ class Metric {
   virtual double compute() const = 0;
 };
 
+/// A loss a task trains with: its --loss and config.json name, and how plots and summaries label
+/// it.
+struct LossSpec {
+  std::string name;   ///< "mse"
+  std::string label;  ///< "MSE"
+};
+
+/// The loss named `name` among a task's; throws std::invalid_argument, one line naming --loss,
+/// `task` ("the sine task") and the losses it takes.
+const LossSpec& find_loss(const std::vector<LossSpec>& losses, const std::string& name,
+                          const std::string& task);
+
 struct MetricSpec {
   std::string name;   ///< the metrics.csv column after "val_": "rmse"
   std::string label;  ///< as printed: "RMSE"
@@ -58,6 +70,8 @@ class Task {
   /// The model for this data, head included, from the run's model settings. Draws its initial
   /// weights from the global generator: seed it first.
   virtual SequenceModelPtr make_model(const ModelConfig& model) const = 0;
+  /// The losses this task can train with (config.train.loss names one), its default first.
+  virtual std::vector<LossSpec> losses() const = 0;
   /// The loss of one batch; `prediction` is what the model returned for `batch.input`.
   virtual BatchLoss loss(const torch::Tensor& prediction, const Batch& batch) const = 0;
   /// The metrics, in their column order, and fresh accumulators for them in the same order.

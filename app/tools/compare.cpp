@@ -92,7 +92,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
 
   if (!plots) return result;
   PlotSpec plot{out_dir, "loss", "train loss per epoch: built-in vs scratch", "epoch",
-                config.train.loss, true, {}};
+                result.builtin.loss.label, true, {}};
   plot.series.push_back({"compare.csv", 1, 2, "builtin", "lines lw 4"});
   plot.series.push_back({"compare.csv", 1, 3, "scratch", "lines lw 1.5 dt 2"});
   result.scratch.notes.push_back(draw_plot(plot));

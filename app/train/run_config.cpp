@@ -3,18 +3,23 @@
 #include "app/io/json_file.h"
 #include "app/tasks/registry.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
-
+#include <functional>
 #include <stdexcept>
+#include <vector>
 
 namespace lstmlab {
 
 using nlohmann::json;
 
 void validate(const RunConfig& c) {
-  find_task(c.task).check(c.task_options, "--task " + c.task);
+  const auto& task = find_task(c.task);
+  task.check(c.task_options, "--task " + c.task);
+  find_loss(task.losses, c.train.loss, "the " + c.task + " task");
   validate_settings(c);
 }
 
@@ -40,9 +45,6 @@ void validate_settings(const RunConfig& c) {
         "--gru-reset before needs --model scratch: torch::nn::GRU applies the reset gate after "
         "the recurrent product");
   }
-  if (c.train.loss != "mse" && c.train.loss != "mae") {
-    throw std::invalid_argument("--loss '" + c.train.loss + "' is not a loss (allowed: mse, mae)");
-  }
   if (c.train.optimizer != "adam" && c.train.optimizer != "sgd") {
     throw std::invalid_argument("--optimizer '" + c.train.optimizer +
                                 "' is not an optimizer (allowed: adam, sgd)");
@@ -58,57 +60,142 @@ void validate_settings(const RunConfig& c) {
   }
 }
 
+namespace {
+
+/// One key of a section of config.json: how it is written from the section and read into it.
+template <typename Section>
+struct Field {
+  std::string key;
+  std::function<json(const Section&)> write;
+  std::function<void(const json&, Section&)> read;
+  /// Absent from runs recorded before the key was: the section's default stands.
+  bool optional = false;
+};
+
+template <typename Section, typename T>
+Field<Section> plain(const char* key, T Section::*member, bool optional = false) {
+  return {key, [member](const Section& s) { return json(s.*member); },
+          [member](const json& j, Section& s) { s.*member = j.get<T>(); }, optional};
+}
+
+/// An enum written by its name in the enum's table.
+template <typename Section, typename E>
+Field<Section> named(const char* key, E Section::*member, const EnumNames<E>& names,
+                     bool optional = false) {
+  return {key, [member, &names](const Section& s) { return json(names.name(s.*member)); },
+          [member, &names](const json& j, Section& s) {
+            s.*member = names.parse(j.get<std::string>());
+          },
+          optional};
+}
+
+const std::vector<Field<ModelConfig>>& model_fields() {
+  using M = ModelConfig;
+  static const std::vector<Field<M>> fields = {
+      named("cell", &M::cell, cell_names(), true),  // runs before the cell axis are LSTMs
+      named("gru_reset", &M::reset_after, gru_reset_names(), true),
+      named("kind", &M::kind, layer_kind_names()),
+      plain("hidden", &M::hidden),
+      plain("layers", &M::layers),
+      plain("dropout", &M::dropout),
+      named("activation", &M::activation, activation_names()),
+      named("init", &M::init, init_names()),
+      named("scratch_backward", &M::backward, scratch_backward_names()),
+  };
+  return fields;
+}
+
+const std::vector<Field<TrainConfig>>& train_fields() {
+  using T = TrainConfig;
+  static const std::vector<Field<T>> fields = {
+      plain("loss", &T::loss),
+      plain("optimizer", &T::optimizer),
+      plain("lr", &T::lr),
+      plain("epochs", &T::epochs),
+      plain("batch_size", &T::batch_size),
+      plain("shuffle", &T::shuffle),
+      plain("clip", &T::clip),
+      plain("seed", &T::seed),
+      plain("device", &T::device),
+      plain("dtype", &T::dtype),
+      plain("threads", &T::threads, true),  // runs before it was recorded: 0, not recorded
+  };
+  return fields;
+}
+
+template <typename Section>
+json write_section(const Section& section, const std::vector<Field<Section>>& fields) {
+  json j = json::object();
+  for (const auto& f : fields) j[f.key] = f.write(section);
+  return j;
+}
+
+/// Every key of `j` must be in the table and every required one present; errors name
+/// `name.key` and what was wrong, as std::invalid_argument.
+template <typename Section>
+Section read_section(const json& j, const char* name, const std::vector<Field<Section>>& fields) {
+  if (!j.is_object()) {
+    throw std::invalid_argument(fmt::format("\"{}\" must be an object, found {}", name,
+                                            j.type_name()));
+  }
+  std::string keys;
+  for (const auto& f : fields) keys += (keys.empty() ? "" : ", ") + f.key;
+  for (const auto& item : j.items()) {
+    const bool known = std::any_of(fields.begin(), fields.end(),
+                                   [&](const Field<Section>& f) { return f.key == item.key(); });
+    if (!known) {
+      throw std::invalid_argument(
+          fmt::format("\"{}\" has no setting '{}' (allowed: {})", name, item.key(), keys));
+    }
+  }
+  Section section;
+  for (const auto& f : fields) {
+    if (!j.contains(f.key)) {
+      if (f.optional) continue;
+      throw std::invalid_argument(fmt::format("\"{}\" lacks '{}'", name, f.key));
+    }
+    try {
+      f.read(j.at(f.key), section);
+    } catch (const json::exception& e) {
+      throw std::invalid_argument(fmt::format("{}.{}: {}", name, f.key, json_error_text(e)));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("{}.{}: {}", name, f.key, e.what()));
+    }
+  }
+  return section;
+}
+
+}  // namespace
+
 json to_json(const RunConfig& c) {
   return {
       {"task", c.task},
       {c.task, c.task_options},
-      {"model",
-       {{"cell", to_string(c.model.cell)}, {"gru_reset", c.model.reset_after ? "after" : "before"},
-        {"kind", to_string(c.model.kind)}, {"hidden", c.model.hidden}, {"layers", c.model.layers},
-        {"dropout", c.model.dropout}, {"activation", to_string(c.model.activation)},
-        {"init", to_string(c.model.init)}, {"scratch_backward", to_string(c.model.backward)}}},
-      {"train",
-       {{"loss", c.train.loss}, {"optimizer", c.train.optimizer}, {"lr", c.train.lr},
-        {"epochs", c.train.epochs}, {"batch_size", c.train.batch_size},
-        {"shuffle", c.train.shuffle}, {"clip", c.train.clip}, {"seed", c.train.seed},
-        {"device", c.train.device}, {"dtype", c.train.dtype}, {"threads", c.train.threads}}},
+      {"model", write_section(c.model, model_fields())},
+      {"train", write_section(c.train, train_fields())},
   };
 }
 
 RunConfig run_config_from_json(const json& j, const std::string& where) {
   RunConfig c;
   try {
+    if (!j.is_object() || !j.contains("task") || !j.at("task").is_string()) {
+      throw std::invalid_argument("no \"task\" name");
+    }
     c.task = j.at("task").get<std::string>();
     c.task_options = j.contains(c.task) ? j.at(c.task) : json::object();
-    const auto& m = j.at("model");
-    // Runs recorded before the cell axis are LSTMs.
-    c.model.cell = m.contains("cell") ? parse_cell(m.at("cell").get<std::string>()) : CellKind::Lstm;
-    c.model.reset_after = !m.contains("gru_reset") || m.at("gru_reset").get<std::string>() != "before";
-    c.model.kind = parse_layer_kind(m.at("kind"));
-    c.model.hidden = m.at("hidden");
-    c.model.layers = m.at("layers");
-    c.model.dropout = m.at("dropout");
-    c.model.activation = parse_activation(m.at("activation"));
-    c.model.init = parse_init(m.at("init"));
-    c.model.backward = parse_scratch_backward(m.at("scratch_backward"));
-    const auto& t = j.at("train");
-    c.train.loss = t.at("loss");
-    c.train.optimizer = t.at("optimizer");
-    c.train.lr = t.at("lr");
-    c.train.epochs = t.at("epochs");
-    c.train.batch_size = t.at("batch_size");
-    c.train.shuffle = t.at("shuffle");
-    c.train.clip = t.at("clip");
-    c.train.seed = t.at("seed");
-    c.train.device = t.at("device");
-    c.train.dtype = t.at("dtype");
-    c.train.threads = t.contains("threads") ? t.at("threads").get<int>() : 0;  // absent in runs written before it was recorded
-  } catch (const json::exception& e) {
-    throw std::runtime_error(where + ": not a run configuration lstm-lab can read: " +
-                             json_error_text(e));
+    for (const char* section : {"model", "train"}) {
+      if (!j.contains(section)) throw std::invalid_argument(fmt::format("no \"{}\" section", section));
+    }
+    c.model = read_section(j.at("model"), "model", model_fields());
+    c.train = read_section(j.at("train"), "train", train_fields());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(where + ": not a run configuration lstm-lab can read: " + e.what());
   }
   try {
-    c.task_options = find_task(c.task).check(c.task_options, where);
+    const auto& task = find_task(c.task);
+    c.task_options = task.check(c.task_options, where);
+    find_loss(task.losses, c.train.loss, "the " + c.task + " task");
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(where + ": " + e.what());
   }

@@ -24,7 +24,7 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  std::string loss = "mse";       ///< mse, mae
+  std::string loss = "mse";       ///< one of the task's losses (Task::losses); mse is sine's default
   std::string optimizer = "adam"; ///< adam (PyTorch semantics), sgd
   double lr = 0.01;
   int64_t epochs = 100;
@@ -48,7 +48,8 @@ struct RunConfig {
 
 /// Throws std::invalid_argument, one line naming the flag and what is allowed.
 void validate(const RunConfig& config);
-/// The model and training settings alone, for a task that is not in the registry (the tests').
+/// The model and training settings alone, for a task that is not in the registry (the tests');
+/// the loss is the task's to check (find_loss).
 void validate_settings(const RunConfig& config);
 
 nlohmann::json to_json(const RunConfig& config);

@@ -40,7 +40,8 @@ nlohmann::json run_summary(const RunResult& r, const std::string& count_unit) {
   for (const auto& [split, e] : r.splits) splits[to_string(split)] = evaluation_json(e);
   std::vector<double> rates;
   for (const auto& m : r.history) rates.push_back(m.examples_per_s);
-  return {{"epochs", r.history.size()},
+  return {{"loss", r.loss.name},
+          {"epochs", r.history.size()},
           {"held_out", to_string(r.held_out)},
           {"splits", splits},
           {"seconds_per_epoch_median", median_epoch_seconds(r.history)},
@@ -73,6 +74,7 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
   RunResult result;
   result.model = model;
   result.metrics = task->metrics();
+  result.loss = find_loss(task->losses(), config.train.loss, "the " + config.task + " task");
   result.history = trainer.fit();
   result.stopped = trainer.stopped();
   if (result.stopped) return result;
@@ -89,7 +91,7 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
   write_file_atomically(dir + "/summary.json",
                         run_summary(result, task->count_unit()).dump(2) + "\n");
   if (request.plots) {
-    PlotSpec loss{dir, "loss", "loss per epoch", "epoch", config.train.loss, true, {}};
+    PlotSpec loss{dir, "loss", "loss per epoch", "epoch", result.loss.label, true, {}};
     loss.series.push_back({"metrics.csv", 1, 2, "train"});
     if (data.size(Split::Validation) > 0) {
       loss.series.push_back({"metrics.csv", 1, 3, "validation"});

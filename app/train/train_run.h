@@ -30,6 +30,7 @@ struct RunResult {
   Evaluation evaluation;  ///< on the held-out split, after training
   std::map<Split, Evaluation> splits;  ///< every non-empty split, after training
   std::vector<MetricSpec> metrics;     ///< the task's, in order
+  LossSpec loss;                       ///< the task's loss the run trained with
   bool stopped = false;   ///< Ctrl-C: a checkpoint was saved mid-run
   std::vector<std::string> notes;  ///< where the plots are, or how to get them
   SequenceModelPtr model;
@@ -40,7 +41,8 @@ RunResult train_run(const RunRequest& request, std::ostream& log);
 /// "RMSE 0.0048, MAE 0.0039": each metric of the task, by its label.
 std::string describe_evaluation(const Evaluation& evaluation, const std::vector<MetricSpec>& specs);
 double median_epoch_seconds(const std::vector<EpochMetrics>& history);
-/// summary.json: the final metrics of every split, epochs done, time per epoch, examples per second.
+/// summary.json: the loss's name, the final metrics of every split, epochs done, time per epoch,
+/// examples per second.
 nlohmann::json run_summary(const RunResult& result, const std::string& count_unit);
 
 }  // namespace lstmlab

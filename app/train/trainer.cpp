@@ -96,6 +96,7 @@ Trainer::Trainer(SequenceModelPtr model, const Task& task, RunConfig config,
                     LoaderOptions{config_.train.batch_size, config_.train.shuffle,
                                   config_.train.seed, device_, dtype_}) {
   validate_settings(config_);
+  find_loss(task_.losses(), config_.train.loss, "this task");
   if (task_.carries_state() && config_.train.shuffle) {
     throw std::invalid_argument(
         "--shuffle: this task's consecutive batches continue one another and carry the recurrent "

@@ -11,10 +11,10 @@
 // ends in is where batch k+1 starts. The first K targets of a chunk are bits of the chunk before:
 // only a carried state can get them right (a zero state guesses, one half right).
 //
-// The task is not in the CLI registry. The Trainer still validates config.task against it and
-// records the task's options in config.json from it (app/train/run_config.cpp), so the configs
-// here keep the default task name "sine", which the toy task ignores, as it ignores
-// config.train.loss (which must still read mse or mae).
+// The task is not in the CLI registry. The Trainer still records config.task and the task's
+// options in config.json (app/train/run_config.cpp), so the configs here keep the default task
+// name "sine", which the toy task ignores. The loss is the task's own: the Trainer checks
+// config.train.loss against the losses the task names (cross_entropy), not against sine's.
 
 #include "app/tasks/task.h"
 #include "app/train/run_config.h"
@@ -22,12 +22,14 @@
 #include "data/batch_loader.h"
 #include "models/heads/sequence_tagger.h"
 #include "tests/temp_paths.h"
+#include "tests/test_helpers.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -147,6 +149,9 @@ class DelayedBitsTask : public lstmlab::Task {
     return std::make_shared<lstmlab::SequenceTaggerImpl>(
         lstmlab::make_recurrent_layer(model, data_.input_size()), 2);
   }
+  std::vector<lstmlab::LossSpec> losses() const override {
+    return {{"cross_entropy", "cross-entropy"}};
+  }
   // Cross-entropy over every token of the batch: logits [B*T, 2] against classes [B*T].
   BatchLoss loss(const torch::Tensor& prediction, const Batch& batch) const override {
     const auto target = batch.target.reshape({-1});
@@ -224,7 +229,8 @@ class StateRecorderImpl : public lstmlab::SequenceModelImpl {
 // ----- Helpers -------------------------------------------------------------------------------
 
 RunConfig toy_config(LayerKind kind, int64_t epochs) {
-  RunConfig c;  // task "sine" and loss "mse": see the file comment
+  RunConfig c;  // task "sine": see the file comment
+  c.train.loss = "cross_entropy";
   c.model.kind = kind;
   c.model.hidden = 16;
   c.train.epochs = epochs;
@@ -326,6 +332,20 @@ TEST_F(ToyTask, LearnsToHighAccuracyAndTheFirstStepsNeedTheCarriedState) {
 }
 
 // ----- (b): metrics.csv takes its columns from the task; the train loss counts tokens --------
+
+TEST_F(ToyTask, TheTrainerTakesTheTasksLossesAndRefusesSines) {
+  auto config = toy_config(LayerKind::Scratch, 1);
+  const DelayedBitsTask task(data_);
+  config.train.loss = "mse";  // sine's default: no loss of a classification task
+  const auto message = lstmlab::test::thrown_message<std::invalid_argument>([&] {
+    lstmlab::Trainer trainer(task.make_model(config.model), task, config, run_dir("mse"), log_,
+                             true);
+  });
+  EXPECT_NE(message.find("--loss 'mse'"), std::string::npos) << message;
+  EXPECT_NE(message.find("(allowed: cross_entropy)"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(run_dir("mse"))) << "refused before the run directory";
+}
 
 TEST_F(ToyTask, MetricsCsvHasTheTasksColumnsAndTheTokenWeightedTrainLoss) {
   const auto config = toy_config(LayerKind::Scratch, 2);
