@@ -138,6 +138,9 @@ TEST_F(Cli, BadTrainFlagsAreOneLineNamingTheFlagAndTheChoices) {
       {"--task", "nope", {"--task", "sine"}},
       {"--model", "nope", {"--model", "scratch", "builtin"}},
       {"--loss", "nope", {"--loss", "mse", "mae"}},
+      {"--loss", "cross_entropy", {"--loss", "sine task", "mse", "mae"}},  // the task's losses
+      {"--cell", "rnn", {"--cell", "lstm", "gru"}},
+      {"--gru-reset", "sideways", {"--gru-reset", "after", "before"}},
       {"--optimizer", "nope", {"--optimizer", "adam", "sgd"}},
       {"--hidden", "0", {"--hidden"}},
       {"--layers", "-1", {"--layers"}},
@@ -486,6 +489,21 @@ TEST_F(Cli, TraceRunsSeed004sOwnCall) {
   const auto faster = lstm_lab("trace --sequence 1 --target 0.5 --lr 0.05");
   ASSERT_EQ(faster.status, 0) << faster.output;
   expect_contains(faster.output, {"lr 0.05"});
+}
+
+TEST_F(Cli, TraceCellGruPrintsItsGatesAndRefusesC0) {
+  const auto o = lstm_lab("trace --cell gru --sequence 1,-0.5 --h0 0.3 --target 0.25");
+  ASSERT_EQ(o.status, 0) << o.output;
+  expect_contains(o.output, {"1-unit GRU cell", "seeded init (seed 0", "reset gate", "update gate",
+                             "candidate (potential new h)", "new hidden state h", "b_hn[n]"});
+  EXPECT_EQ(o.output.find("long-term"), std::string::npos) << o.output;
+  const auto d2l = lstm_lab("trace --cell gru --gru-reset before --sequence 1");
+  ASSERT_EQ(d2l.status, 0) << d2l.output;
+  expect_contains(d2l.output, {"reset gate before the recurrent product"});
+  const auto c0 = lstm_lab("trace --cell gru --c0 1", true);
+  EXPECT_EQ(c0.status, 2) << c0.output;
+  EXPECT_EQ(line_count(c0.output), 1u) << c0.output;
+  expect_contains(c0.output, {"--c0", "GRU", "--h0"});
 }
 
 TEST_F(Cli, TraceSequenceFlagIsOneSequenceAndRepeats) {
