@@ -1,6 +1,6 @@
 #pragma once
 // The fused GRU layer: one layer over a whole sequence with a hand-derived backward through time,
-// the GRU counterpart of models/lstm_fused.h: a few large matrix products, one or two small ones
+// the GRU counterpart of models/lstm/lstm_fused.h: a few large matrix products, one or two small ones
 // per step and one fused element-wise pass per product, instead of autograd's dozen small ops.
 //
 // Letters (the legend of models/recurrent_layer.h): T time steps, B batch, I input features,

@@ -1,7 +1,8 @@
 #pragma once
-// The CPU machinery the fused recurrent layers share (models/lstm/lstm_fused.cpp, models/gru/gru_fused.cpp):
-// batch rows split over the intra-op threads, a kept scratch buffer for the backward, the fixed-run
-// column loop the vectorizer takes, and the attributes that build the float row loops for AVX2.
+// The CPU machinery of the fused time loop (models/kernels/time_loop.h) and the cells' row loops
+// (models/lstm/lstm_step.cpp, models/gru/gru_step.cpp): batch rows split over the intra-op
+// threads, a kept scratch buffer for the backward, the fixed-run column loop the vectorizer takes,
+// and the attributes that build the float row loops for AVX2.
 //
 // Letters: B batch rows, G gate width of one row (4H for the LSTM, 3H for the GRU).
 

@@ -12,8 +12,8 @@
 // out the same: 1 + 2e-38 is 1); above about 88.72 it gives inf, as exp does. NaN gives NaN.
 //
 // The clamps compare floats: GCC if-converts them, and so vectorizes the loop, only where
-// comparisons may not trap (-fno-trapping-math: CMakeLists.txt sets it for models/lstm/lstm_fused.cpp
-// and models/gru/gru_fused.cpp).
+// comparisons may not trap (-fno-trapping-math: CMakeLists.txt sets it for the cells' steps,
+// models/lstm/lstm_step.cpp and models/gru/gru_step.cpp).
 
 #include <algorithm>
 #include <cmath>
