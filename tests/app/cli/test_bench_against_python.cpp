@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -39,7 +40,9 @@ Outcome lstm_lab(const std::string& dir, const std::string& args) {
   const int raw = pclose(pipe);
   o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   std::ifstream in(err_file);
-  o.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::stringstream text;
+  text << in.rdbuf();
+  o.err = text.str();
   return o;
 }
 
