@@ -20,12 +20,16 @@ int bench_command(int argc, const char* const* argv) {
       ("grid", "also run the default grid (seed002, d2l, mid, fastrnns) with --size")
       ("only", "run only these default sizes (comma-separated names)", cxxopts::value<std::string>())
       ("variants", "time only these (comma-separated): builtin, scratch-autograd, scratch-fused, "
-       "products-only", cxxopts::value<std::vector<std::string>>())
+       "products-only; or the products split: step-products, all-steps-products",
+       cxxopts::value<std::vector<std::string>>())
       ("cell", "lstm or gru", cxxopts::value<std::string>()->default_value("lstm"))
       ("repeats", "timed repeats per measurement", cxxopts::value<int64_t>()->default_value("5"))
       ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
       ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
       ("dtype", "float32 or float64", cxxopts::value<std::string>()->default_value("float32"))
+      ("against-python", "also time nn.LSTM / nn.GRU of this Python's torch (tools/torch_rnn_bench.py), "
+       "in the same run and table; skipped with one line when it has no torch",
+       cxxopts::value<std::string>())
       ("json", "also write the report as JSON to this file ('-': stdout only)",
        cxxopts::value<std::string>());
   add_common_flags(options);
@@ -52,12 +56,14 @@ int bench_command(int argc, const char* const* argv) {
     bo.sizes = chosen;
   }
   if (f.count("variants")) {
-    const BenchOptions all;
+    auto all = BenchOptions().variants;
+    all.insert(all.end(), {"step-products", "all-steps-products"});
     bo.variants.clear();
     for (const auto& v : f["variants"].as<std::vector<std::string>>()) {
-      if (std::find(all.variants.begin(), all.variants.end(), v) == all.variants.end()) {
+      if (std::find(all.begin(), all.end(), v) == all.end()) {
         throw std::invalid_argument("--variants: unknown '" + v + "' (choose from builtin, "
-                                    "scratch-autograd, scratch-fused, products-only)");
+                                    "scratch-autograd, scratch-fused, products-only, "
+                                    "step-products, all-steps-products)");
       }
       bo.variants.push_back(v);
     }
@@ -72,8 +78,15 @@ int bench_command(int argc, const char* const* argv) {
       bo.sizes.push_back(parse_bench_size(text));
     }
   }
+  if (f.count("against-python")) bo.against_python = f["against-python"].as<std::string>();
+  if (f.count("against-python") && bo.against_python.empty()) {
+    throw std::invalid_argument("--against-python needs a Python interpreter, e.g. python3");
+  }
   JsonReport json(f);
   const auto report = run_bench(bo);
+  if (!report.python_skipped.empty()) {
+    std::cerr << "lstm-lab bench: --against-python skipped: " << report.python_skipped << '\n';
+  }
   if (!json.to_stdout()) print_bench(report, std::cout);
   if (json.wanted()) json.write(bench_json(report));
   return 0;

@@ -1,7 +1,10 @@
 // lstm-lab: the command line. Each subcommand lives in the core library; this only dispatches.
 
 #include "app/cli/cli.h"
+#include "app/platform/blas_startup.h"
+#include "app/platform/device.h"
 #include "app/platform/memory_policy.h"
+#include "app/platform/platform_report.h"
 
 #include <c10/util/Exception.h>
 
@@ -60,12 +63,20 @@ void print_usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First of all: this may execute the program again with the BLAS core that fits the CPU
+  // (LSTMLAB_BLAS_CORE=keep turns it off; a set OPENBLAS_CORETYPE is never overridden).
+  lstmlab::choose_blas_core_at_startup(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     print_usage(std::cout);
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    std::cout << "lstm-lab " << LSTMLAB_VERSION << std::endl;
+    std::cout << "lstm-lab " << LSTMLAB_VERSION << '\n'
+              << lstmlab::describe_runtime(torch::kCPU) << " (commands use every core unless --threads)\n";
+    for (const auto& line : lstmlab::platform_lines()) std::cout << line << '\n';
+    const auto warning = lstmlab::platform_warning();
+    if (!warning.empty()) std::cerr << "lstm-lab: " << warning << '\n';
+    std::cout << std::flush;
     return 0;
   }
   const auto it = commands().find(argv[1]);

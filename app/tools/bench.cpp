@@ -3,6 +3,8 @@
 #include "app/platform/device.h"
 #include "app/platform/device_timer.h"
 #include "app/platform/memory_policy.h"
+#include "app/platform/platform_report.h"
+#include "app/tools/python_bench.h"
 #include "models/layer_factory.h"
 
 #include <fmt/format.h>
@@ -103,20 +105,31 @@ class GateProducts {
     }
   }
 
-  void forward() {
+  /// `which`: both kinds of product, or only the per-step ones ([B,H] x [H,G] forward,
+  /// [B,G] x [G,H] backward), or only the all-steps ones (the input product forward; dx, dW_x and
+  /// dW_h backward), so that a BLAS can be judged on each.
+  enum class Which { All, Steps, AllSteps };
+
+  void forward(Which which = Which::All) {
     for (auto& l : layers_) {
-      auto gates_2d = l.gates.view({-1, l.gates.size(2)});
-      torch::addmm_out(gates_2d, l.b, l.x, l.W_x);
+      if (which != Which::Steps) {
+        auto gates_2d = l.gates.view({-1, l.gates.size(2)});
+        torch::addmm_out(gates_2d, l.b, l.x, l.W_x);
+      }
+      if (which == Which::AllSteps) continue;
       for (int64_t t = 0; t < T_; ++t) l.gate_steps[t].addmm_(l.h_steps[t], l.W_h);
     }
   }
 
-  void forward_backward() {
-    forward();
+  void forward_backward(Which which = Which::All) {
+    forward(which);
     for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
       auto& l = *it;
-      const auto W_hT = l.W_h.t().contiguous();
-      for (int64_t t = T_ - 1; t >= 0; --t) torch::mm_out(l.dh, l.dgate_steps[t], W_hT);
+      if (which != Which::AllSteps) {
+        const auto W_hT = l.W_h.t().contiguous();
+        for (int64_t t = T_ - 1; t >= 0; --t) torch::mm_out(l.dh, l.dgate_steps[t], W_hT);
+      }
+      if (which == Which::Steps) continue;
       const auto dG = l.dgates.view({-1, l.dgates.size(2)});
       torch::mm(dG, l.W_x.t());
       torch::mm(l.x.t(), dG);
@@ -147,6 +160,16 @@ BenchReport run_bench(const BenchOptions& o) {
   report.clock = DeviceTimer(o.device).clock();
   report.heap_kept = freed_memory_kept();
   report.repeats = o.repeats;
+  // Python first: a wrong interpreter fails before minutes of timing, and its rows join below.
+  PythonBench python;
+  if (!o.against_python.empty()) {
+    python = run_python_bench(o.against_python, o);
+    report.python = o.against_python;
+    report.python_skipped = python.skipped;
+    report.torch_version = python.torch_version;
+    report.torch_blas = python.blas;
+    report.torch_threads = python.threads;
+  }
   const double rate_before = measure_matmul_gflops(o.device, o.dtype);
   torch::manual_seed(0);
   for (const auto& s : o.sizes) {
@@ -156,11 +179,28 @@ BenchReport run_bench(const BenchOptions& o) {
     const double f_fwd = gate_flops_forward(s, o.layers, gate_count(o.cell));
     for (const auto& variant : o.variants) {
       BenchRow row{s, variant, {}, {}, 0, 0, 0, 0};
-      if (variant == "products-only") {
+      double fwd_flops = f_fwd, fwd_bwd_flops = 3.0 * f_fwd;
+      if (variant == "products-only" || variant == "step-products" ||
+          variant == "all-steps-products") {
+        using Which = GateProducts::Which;
+        const Which which = variant == "step-products"        ? Which::Steps
+                            : variant == "all-steps-products" ? Which::AllSteps
+                                                              : Which::All;
+        // Per step: [B,H] x [H,G] forward, [B,G] x [G,H] backward, in every layer.
+        const double steps = 2.0 * static_cast<double>(s.T * s.B * s.H) *
+                             static_cast<double>(gate_count(o.cell) * s.H) *
+                             static_cast<double>(o.layers);
+        if (which == Which::Steps) {
+          fwd_flops = steps;
+          fwd_bwd_flops = 2.0 * steps;
+        } else if (which == Which::AllSteps) {
+          fwd_flops = f_fwd - steps;
+          fwd_bwd_flops = 3.0 * f_fwd - 2.0 * steps;
+        }
         GateProducts products(s, o.layers, gate_count(o.cell), opts);
-        row.forward = time_it([&] { products.forward(); }, o.device, o.warmup, o.repeats);
+        row.forward = time_it([&] { products.forward(which); }, o.device, o.warmup, o.repeats);
         row.forward_backward =
-            time_it([&] { products.forward_backward(); }, o.device, o.warmup, o.repeats);
+            time_it([&] { products.forward_backward(which); }, o.device, o.warmup, o.repeats);
       } else {
         const auto options = RecurrentOptions(s.I, s.H).num_layers(o.layers);
         RecurrentLayerPtr layer =
@@ -184,13 +224,27 @@ BenchReport run_bench(const BenchOptions& o) {
             },
             o.device, o.warmup, o.repeats);
       }
-      row.gflop_forward = f_fwd / 1e9;
-      row.gflop_forward_backward = 3.0 * f_fwd / 1e9;
+      row.gflop_forward = fwd_flops / 1e9;
+      row.gflop_forward_backward = fwd_bwd_flops / 1e9;
       report.rows.push_back(row);
     }
   }
+  for (auto row : python.rows) {
+    const double f_fwd = gate_flops_forward(row.size, o.layers, gate_count(o.cell));
+    row.gflop_forward = f_fwd / 1e9;
+    row.gflop_forward_backward = 3.0 * f_fwd / 1e9;
+    // Beside lstm-lab's rows of the same size.
+    auto after = std::find_if(report.rows.rbegin(), report.rows.rend(), [&](const BenchRow& r) {
+      return r.size.name == row.size.name;
+    });
+    report.rows.insert(after.base(), row);
+  }
   // Measured again after the layers, and the better of the two kept.
   report.matmul_gflops = std::max(rate_before, measure_matmul_gflops(o.device, o.dtype));
+  // After the products: OpenBLAS reports the thread count its last product used.
+  report.platform = platform_lines();
+  report.warning = platform_warning();
+  report.platform_record = platform_json();
   for (auto& row : report.rows) {
     row.pct_forward = 100.0 * row.gflop_forward / row.forward.median / report.matmul_gflops;
     row.pct_forward_backward =
@@ -202,19 +256,33 @@ BenchReport run_bench(const BenchOptions& o) {
 void print_bench(const BenchReport& r, std::ostream& out) {
   out << fmt::format("bench of the {} layers ({}); {}; median of {} after warm-up, [min - max] in ms\n",
                      r.cell == CellKind::Gru ? "GRU" : "LSTM", r.runtime, r.clock, r.repeats);
-  out << fmt::format("matrix-product rate (2048x2048 mm, best of 14 runs before and after the "
-                     "layers): {:.1f} GFLOP/s; heap: {}\n\n",
+  for (const auto& line : r.platform) out << line << '\n';
+  if (!r.warning.empty()) out << r.warning << '\n';
+  out << fmt::format("matrix-product rate (2048x2048 mm with this BLAS and core, best of 14 runs "
+                     "before and after the layers): {:.1f} GFLOP/s; heap: {}\n",
                      r.matmul_gflops,
                      r.heap_kept ? "freed memory kept for reuse" : "glibc defaults");
-  out << fmt::format("{:<22} {:<17} {:>28} {:>6} {:>28} {:>6} {:>8}\n", "size (B,T,I,H)",
-                     "layer", "forward ms", "% mm", "forward+backward ms", "% mm", "builtin/x");
+  const bool with_python = !r.python.empty() && r.python_skipped.empty();
+  if (with_python) {
+    out << fmt::format("pytorch: {} under {}, {} threads, {}\n", r.torch_version, r.python,
+                       r.torch_threads, r.torch_blas);
+  } else if (!r.python.empty()) {
+    out << "pytorch: skipped: " << r.python_skipped << '\n';
+  }
+  out << '\n';
+  out << fmt::format("{:<22} {:<17} {:>28} {:>6} {:>28} {:>6} {:>8}{}\n", "size (B,T,I,H)",
+                     "layer", "forward ms", "% mm", "forward+backward ms", "% mm", "builtin/x",
+                     with_python ? " pytorch/x" : "");
   for (const auto& row : r.rows) {
+    auto same_size = [&](const BenchRow& other) {
+      return other.size.name == row.size.name && other.size.B == row.size.B &&
+             other.size.T == row.size.T && other.size.I == row.size.I && other.size.H == row.size.H;
+    };
     const BenchRow* builtin = nullptr;
+    const BenchRow* pytorch = nullptr;
     for (const auto& other : r.rows) {
-      const bool same_size = other.size.name == row.size.name && other.size.B == row.size.B &&
-                             other.size.T == row.size.T && other.size.I == row.size.I &&
-                             other.size.H == row.size.H;
-      if (same_size && other.variant == "builtin") builtin = &other;
+      if (same_size(other) && other.variant == "builtin") builtin = &other;
+      if (same_size(other) && other.variant == "pytorch") pytorch = &other;
     }
     const auto size = fmt::format("{} {},{},{},{}", row.size.name, row.size.B, row.size.T,
                                   row.size.I, row.size.H);
@@ -226,13 +294,30 @@ void print_bench(const BenchReport& r, std::ostream& out) {
         builtin ? fmt::format("{:.2f}x", builtin->forward_backward.median /
                                              row.forward_backward.median)
                 : "-";
-    out << fmt::format("{:<22} {:<17} {:>28} {:>5.1f}% {:>28} {:>5.1f}% {:>8}\n", size,
+    const std::string py_ratio =
+        pytorch ? fmt::format("{:.2f}x", pytorch->forward_backward.median /
+                                             row.forward_backward.median)
+                : "-";
+    out << fmt::format("{:<22} {:<17} {:>28} {:>5.1f}% {:>28} {:>5.1f}% {:>8}{}\n", size,
                        row.variant, cell(row.forward), row.pct_forward,
-                       cell(row.forward_backward), row.pct_forward_backward, ratio);
+                       cell(row.forward_backward), row.pct_forward_backward, ratio,
+                       with_python ? fmt::format(" {:>9}", py_ratio) : "");
   }
-  out << "\nbuiltin/x: built-in forward+backward time / this layer's (above 1: faster than built-in)\n"
-         "products-only: the fused layer's matrix products alone, on the same shapes; its % mm is\n"
+  out << "\nbuiltin/x: built-in forward+backward time / this layer's (above 1: faster than built-in)\n";
+  if (with_python) {
+    out << "pytorch/x: the Python torch's forward+backward time / this layer's (above 1: faster "
+           "than that PyTorch)\n";
+  }
+  out << "products-only: the fused layer's matrix products alone, on the same shapes; its % mm is\n"
          "the ceiling for a layer built on those products\n";
+  const bool split = std::any_of(r.rows.begin(), r.rows.end(), [](const BenchRow& row) {
+    return row.variant == "step-products" || row.variant == "all-steps-products";
+  });
+  if (split) {
+    out << "step-products: only the per-step products ([B,H] x [H,G] forward, [B,G] x [G,H] "
+           "backward); all-steps-products: only the input product of all steps (forward) and dx, "
+           "dW_x, dW_h (backward); each % mm counts its own FLOPs\n";
+  }
 }
 
 nlohmann::json bench_json(const BenchReport& r) {
@@ -251,9 +336,16 @@ nlohmann::json bench_json(const BenchReport& r) {
                     {"pct_of_matmul_forward", row.pct_forward},
                     {"pct_of_matmul_forward_backward", row.pct_forward_backward}});
   }
-  return {{"cell", to_string(r.cell)}, {"runtime", r.runtime}, {"matmul_gflops", r.matmul_gflops},
-          {"clock", r.clock}, {"heap_kept", r.heap_kept},
-          {"repeats", r.repeats}, {"rows", rows}};
+  nlohmann::json report = {{"cell", to_string(r.cell)}, {"runtime", r.runtime},
+                           {"matmul_gflops", r.matmul_gflops}, {"clock", r.clock},
+                           {"heap_kept", r.heap_kept}, {"repeats", r.repeats},
+                           {"platform", r.platform_record}, {"rows", rows}};
+  if (!r.python.empty()) {
+    report["pytorch"] = {{"python", r.python}, {"skipped", r.python_skipped},
+                         {"torch", r.torch_version}, {"blas", r.torch_blas},
+                         {"threads", r.torch_threads}};
+  }
+  return report;
 }
 
 }  // namespace lstmlab

@@ -6,7 +6,7 @@
 
 #include "models/cell.h"
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -37,6 +37,8 @@ struct BenchOptions {
   torch::ScalarType dtype = torch::kFloat;
   std::vector<std::string> variants = {"builtin", "scratch-autograd", "scratch-fused",
                                        "products-only"};
+  /// A Python interpreter whose torch's nn.LSTM / nn.GRU join the table (app/tools/python_bench.h).
+  std::string against_python;
 };
 
 struct Timing {
@@ -58,7 +60,13 @@ struct BenchReport {
   bool heap_kept = false;    ///< whether malloc kept freed memory (app/memory_policy.h)
   double matmul_gflops = 0;  ///< best rate of a large square product in the same dtype
   int64_t repeats = 0;
-  std::vector<BenchRow> rows;
+  std::vector<std::string> platform;  ///< CPU, BLAS and its core (app/platform/platform_report.h)
+  std::string warning;                ///< the BLAS runs kernels below the CPU's; empty otherwise
+  nlohmann::json platform_record;     ///< the same as --json and config.json record it
+  /// --against-python: the interpreter, why it was skipped, or its torch and BLAS.
+  std::string python, python_skipped, torch_version, torch_blas;
+  int torch_threads = 0;
+  std::vector<BenchRow> rows;  ///< python's rows have variant "pytorch"
 };
 
 /// FLOPs of the gate products of one forward: 2*T*B*(I+H)*G per layer with G = gates * H (4H for

@@ -2,6 +2,7 @@
 
 #include "app/io/atomic_file.h"
 #include "app/platform/device.h"
+#include "app/platform/platform_report.h"
 #include "app/train/progress.h"
 
 #include <fmt/format.h>
@@ -116,6 +117,7 @@ void Trainer::write_config() const {
   auto record = to_json(config_);
   record["libtorch"] = TORCH_VERSION;
   record["runtime"] = describe_runtime(device_);
+  record["platform"] = platform_json();  // CPU, BLAS and its core: not read back by resume
   std::ostringstream summary;
   summary << *model_;
   record["model_summary"] = summary.str();

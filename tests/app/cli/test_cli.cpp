@@ -208,11 +208,12 @@ TEST_F(Cli, BenchRepeatsOnceAtATinySizeAndWritesJson) {
   const auto o = lstm_lab("bench --size 3,4,2,5 --repeats 1 --threads 1 --json '" + json + "'");
   ASSERT_EQ(o.status, 0) << o.output;
   expect_contains(o.output, {"matrix-product rate", "builtin", "scratch-autograd", "scratch-fused",
-                             "products-only", "custom 3,4,2,5"});
+                             "products-only", "custom 3,4,2,5", "CPU: ", "BLAS: "});
   std::ifstream in(json);
   ASSERT_TRUE(in) << json;
   const auto report = nlohmann::json::parse(in);  // throws, failing the test, on invalid JSON
   EXPECT_EQ(report.at("repeats"), 1);
+  EXPECT_FALSE(report.at("platform").at("blas").at("vendor").get<std::string>().empty());
 #if !defined(LSTMLAB_SANITIZED)  // AddressSanitizer's allocator ignores the policy
   EXPECT_EQ(report.at("heap_kept"), true);  // the executable sets the heap policy at start
 #endif
