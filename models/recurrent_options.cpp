@@ -19,6 +19,17 @@ std::string to_string(InitScheme init) {
   return "?";
 }
 
+std::string to_string(GateActivation activation) {
+  return activation == GateActivation::Sigmoid ? "sigmoid" : "hard_sigmoid";
+}
+
+GateActivation parse_gate_activation(const std::string& text) {
+  if (text == "sigmoid") return GateActivation::Sigmoid;
+  if (text == "hard_sigmoid") return GateActivation::HardSigmoid;
+  throw std::invalid_argument("unknown recurrent activation '" + text +
+                              "' (allowed: sigmoid, hard_sigmoid)");
+}
+
 Activation parse_activation(const std::string& text) {
   if (text == "tanh") return Activation::Tanh;
   if (text == "relu") return Activation::Relu;
