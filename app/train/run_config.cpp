@@ -43,9 +43,47 @@ void validate_settings(const RunConfig& c) {
   if (c.train.loss != "mse" && c.train.loss != "mae") {
     throw std::invalid_argument("--loss '" + c.train.loss + "' is not a loss (allowed: mse, mae)");
   }
-  if (c.train.optimizer != "adam" && c.train.optimizer != "sgd") {
+  if (c.train.optimizer != "adam" && c.train.optimizer != "keras-adam" &&
+      c.train.optimizer != "sgd") {
     throw std::invalid_argument("--optimizer '" + c.train.optimizer +
-                                "' is not an optimizer (allowed: adam, sgd)");
+                                "' is not an optimizer (allowed: adam, keras-adam, sgd)");
+  }
+  if (!(c.train.adam_epsilon >= 0)) {
+    throw std::invalid_argument("--adam-epsilon must be 0 or positive, got " +
+                                std::to_string(c.train.adam_epsilon));
+  }
+  if (c.model.recurrent_activation == GateActivation::HardSigmoid) {
+    if (c.model.cell != CellKind::Lstm || c.model.kind != LayerKind::Scratch) {
+      throw std::invalid_argument(
+          "--recurrent-activation hard_sigmoid needs --cell lstm --model scratch: LibTorch's "
+          "layers and the GRU compute sigmoid gates");
+    }
+    if (c.model.backward != ScratchBackward::Autograd) {
+      throw std::invalid_argument(
+          "--recurrent-activation hard_sigmoid needs --scratch-backward autograd: the fused "
+          "backward computes sigmoid gates");
+    }
+  }
+  if (c.train.early_stopping < 0) {
+    throw std::invalid_argument("--early-stopping must be 0 (off) or a patience in epochs, got " +
+                                std::to_string(c.train.early_stopping));
+  }
+  if (c.train.restore_best && c.train.early_stopping == 0) {
+    throw std::invalid_argument("--restore-best needs --early-stopping PATIENCE");
+  }
+  const auto& schedule = c.train.lr_schedule;
+  if (schedule != "none" && schedule != "plateau" && schedule != "step" && schedule != "cosine") {
+    throw std::invalid_argument("--lr-schedule '" + schedule +
+                                "' is not a schedule (allowed: none, plateau, step, cosine)");
+  }
+  if (!(c.train.lr_factor > 0 && c.train.lr_factor < 1)) {
+    throw std::invalid_argument("--lr-factor must be in (0, 1), got " + std::to_string(c.train.lr_factor));
+  }
+  positive(c.train.lr_patience, "--lr-patience");
+  positive(c.train.lr_step, "--lr-step");
+  if (c.train.lr_cooldown < 0) throw std::invalid_argument("--lr-cooldown must be 0 or positive");
+  if (c.train.lr_min < 0 || c.train.lr_min_delta < 0 || c.train.early_stopping_min_delta < 0) {
+    throw std::invalid_argument("--lr-min, --lr-min-delta and --early-stopping-min-delta must be 0 or positive");
   }
   if (!(c.train.lr > 0)) throw std::invalid_argument("--lr must be positive, got " + std::to_string(c.train.lr));
   if (c.train.batch_size < 0) {
@@ -66,12 +104,20 @@ json to_json(const RunConfig& c) {
        {{"cell", to_string(c.model.cell)}, {"gru_reset", c.model.reset_after ? "after" : "before"},
         {"kind", to_string(c.model.kind)}, {"hidden", c.model.hidden}, {"layers", c.model.layers},
         {"dropout", c.model.dropout}, {"activation", to_string(c.model.activation)},
-        {"init", to_string(c.model.init)}, {"scratch_backward", to_string(c.model.backward)}}},
+        {"init", to_string(c.model.init)}, {"scratch_backward", to_string(c.model.backward)},
+        {"recurrent_activation", to_string(c.model.recurrent_activation)},
+        {"init_weights", c.model.init_weights}}},
       {"train",
        {{"loss", c.train.loss}, {"optimizer", c.train.optimizer}, {"lr", c.train.lr},
         {"epochs", c.train.epochs}, {"batch_size", c.train.batch_size},
         {"shuffle", c.train.shuffle}, {"clip", c.train.clip}, {"seed", c.train.seed},
-        {"device", c.train.device}, {"dtype", c.train.dtype}, {"threads", c.train.threads}}},
+        {"device", c.train.device}, {"dtype", c.train.dtype}, {"threads", c.train.threads},
+        {"adam_epsilon", c.train.adam_epsilon}, {"early_stopping", c.train.early_stopping},
+        {"early_stopping_min_delta", c.train.early_stopping_min_delta},
+        {"restore_best", c.train.restore_best}, {"lr_schedule", c.train.lr_schedule},
+        {"lr_factor", c.train.lr_factor}, {"lr_patience", c.train.lr_patience},
+        {"lr_min_delta", c.train.lr_min_delta}, {"lr_cooldown", c.train.lr_cooldown},
+        {"lr_min", c.train.lr_min}, {"lr_step", c.train.lr_step}}},
   };
 }
 
@@ -91,6 +137,14 @@ RunConfig run_config_from_json(const json& j, const std::string& where) {
     c.model.activation = parse_activation(m.at("activation"));
     c.model.init = parse_init(m.at("init"));
     c.model.backward = parse_scratch_backward(m.at("scratch_backward"));
+    // Settings added later: a run recorded before them has their defaults.
+    const auto optional = [](const json& section, const char* key, auto& field) {
+      if (section.contains(key)) field = section.at(key).get<std::decay_t<decltype(field)>>();
+    };
+    if (m.contains("recurrent_activation")) {
+      c.model.recurrent_activation = parse_gate_activation(m.at("recurrent_activation"));
+    }
+    optional(m, "init_weights", c.model.init_weights);
     const auto& t = j.at("train");
     c.train.loss = t.at("loss");
     c.train.optimizer = t.at("optimizer");
@@ -103,6 +157,19 @@ RunConfig run_config_from_json(const json& j, const std::string& where) {
     c.train.device = t.at("device");
     c.train.dtype = t.at("dtype");
     c.train.threads = t.contains("threads") ? t.at("threads").get<int>() : 0;  // absent in runs written before it was recorded
+    optional(t, "adam_epsilon", c.train.adam_epsilon);
+    optional(t, "early_stopping", c.train.early_stopping);
+    optional(t, "early_stopping_min_delta", c.train.early_stopping_min_delta);
+    optional(t, "restore_best", c.train.restore_best);
+    optional(t, "lr_schedule", c.train.lr_schedule);
+    optional(t, "lr_factor", c.train.lr_factor);
+    optional(t, "lr_patience", c.train.lr_patience);
+    optional(t, "lr_min_delta", c.train.lr_min_delta);
+    optional(t, "lr_cooldown", c.train.lr_cooldown);
+    optional(t, "lr_min", c.train.lr_min);
+    optional(t, "lr_step", c.train.lr_step);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(where + ": not a run configuration lstm-lab can read: " + e.what());
   } catch (const json::exception& e) {
     throw std::runtime_error(where + ": not a run configuration lstm-lab can read: " +
                              json_error_text(e));
@@ -130,7 +197,8 @@ RecurrentLayerPtr make_recurrent_layer(const ModelConfig& model, int64_t input_s
                            .dropout(model.dropout)
                            .activation(model.activation)
                            .init(model.init)
-                           .reset_after(model.reset_after);
+                           .reset_after(model.reset_after)
+                           .recurrent_activation(model.recurrent_activation);
   return make_recurrent_layer(model.cell, model.kind, options, model.backward);
 }
 
