@@ -18,7 +18,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <iostream>
 #include <sstream>
 
@@ -29,7 +31,10 @@ using nlohmann::json;
 
 const json& reference() {
   static const json doc = [] {
-    std::ifstream in(std::string(LSTMLAB_FIXTURES) + "/keras/reference.json");
+    // tests/app/train/ -> tests/fixtures/keras/
+    const auto here = std::filesystem::path(__FILE__).parent_path();
+    std::ifstream in(here / ".." / ".." / "fixtures" / "keras" / "reference.json");
+    if (!in) throw std::runtime_error("cannot open the Keras fixture beside " + here.string());
     return json::parse(in);
   }();
   return doc;
