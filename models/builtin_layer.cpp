@@ -11,7 +11,12 @@ namespace lstmlab {
 
 BuiltinLayerImpl::BuiltinLayerImpl(std::string name, const RecurrentOptions& options,
                                    CellKind cell)
-    : StackedLayerImpl(std::move(name), options, cell) {}
+    : StackedLayerImpl(std::move(name), options, cell) {
+  TORCH_CHECK(options_.recurrent_activation() == GateActivation::Sigmoid, this->name(),
+              ": recurrent_activation=hard_sigmoid is not available: LibTorch's layers (and cuDNN) "
+              "fix the gates to sigmoid. Use the scratch LSTM (--model scratch --scratch-backward "
+              "autograd) for it.");
+}
 
 std::optional<torch::Tensor> BuiltinLayerImpl::begin_draws() const {
   if (options_.init() == InitScheme::Torch) return std::nullopt;

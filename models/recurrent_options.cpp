@@ -23,11 +23,22 @@ const EnumNames<bool>& gru_reset_names() {
   return names;
 }
 
+const EnumNames<GateActivation>& gate_activation_names() {
+  static const EnumNames<GateActivation> names(
+      "recurrent activation",
+      {{GateActivation::Sigmoid, "sigmoid"}, {GateActivation::HardSigmoid, "hard_sigmoid"}});
+  return names;
+}
+
 std::string to_string(Activation activation) { return activation_names().name(activation); }
 std::string to_string(InitScheme init) { return init_names().name(init); }
 Activation parse_activation(const std::string& text) { return activation_names().parse(text); }
 InitScheme parse_init(const std::string& text) { return init_names().parse(text); }
 bool parse_gru_reset(const std::string& text) { return gru_reset_names().parse(text); }
+std::string to_string(GateActivation activation) { return gate_activation_names().name(activation); }
+GateActivation parse_gate_activation(const std::string& text) {
+  return gate_activation_names().parse(text);
+}
 
 void check_options(const RecurrentOptions& options, const std::string& layer_name) {
   TORCH_CHECK(options.input_size() > 0, layer_name, ": input_size must be positive, got ",

@@ -15,6 +15,11 @@ namespace lstmlab {
 /// `LSTM(activation='relu')` port; only the scratch layer can honour it.
 enum class Activation { Tanh, Relu };
 
+/// The nonlinearity of the input, forget and output gates (Keras' `recurrent_activation`).
+/// `HardSigmoid` is clip(0.2 x + 0.5, 0, 1), the default of models from Keras 2.2 and earlier;
+/// only the scratch LSTM's autograd path honours it.
+enum class GateActivation { Sigmoid, HardSigmoid };
+
 /// How a layer's first weights are drawn.
 /// - `Torch`: uniform(-1/sqrt(H), 1/sqrt(H)), drawn in torch::nn::LSTM's order, so a seeded scratch
 ///   layer starts from exactly the numbers a seeded built-in layer would.
@@ -38,6 +43,8 @@ struct RecurrentOptions {
   TORCH_ARG(double, dropout) = 0.0;
   /// Candidate and cell-output nonlinearity. Default: tanh.
   TORCH_ARG(Activation, activation) = Activation::Tanh;
+  /// Gate nonlinearity. Default: sigmoid.
+  TORCH_ARG(GateActivation, recurrent_activation) = GateActivation::Sigmoid;
   /// First-weight scheme. Default: torch.
   TORCH_ARG(InitScheme, init) = InitScheme::Torch;
   /// Standard deviation of the d2l scheme. Default: 0.01.
@@ -52,11 +59,15 @@ const EnumNames<Activation>& activation_names();
 const EnumNames<InitScheme>& init_names();
 /// The GRU's reset_after as written: "after" (true) or "before" (false).
 const EnumNames<bool>& gru_reset_names();
+const EnumNames<GateActivation>& gate_activation_names();
 
 std::string to_string(Activation activation);
 std::string to_string(InitScheme init);
+std::string to_string(GateActivation activation);
 /// Parse the command-line spelling ("tanh", "relu"); throws std::invalid_argument naming the choices.
 Activation parse_activation(const std::string& text);
+/// Parse the command-line spelling ("sigmoid", "hard_sigmoid"); throws std::invalid_argument.
+GateActivation parse_gate_activation(const std::string& text);
 /// Parse the command-line spelling ("torch", "d2l", "keras"); throws std::invalid_argument.
 InitScheme parse_init(const std::string& text);
 /// "after" or "before"; throws std::invalid_argument naming the choices.

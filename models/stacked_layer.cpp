@@ -41,6 +41,9 @@ void StackedLayerImpl::pretty_print(std::ostream& stream) const {
          << ", batch_first=" << (options_.batch_first() ? "true" : "false")
          << ", dropout=" << options_.dropout();
   if (cell_ == CellKind::Lstm) stream << ", activation=" << to_string(options_.activation());
+  if (options_.recurrent_activation() != GateActivation::Sigmoid) {
+    stream << ", recurrent_activation=" << to_string(options_.recurrent_activation());
+  }
   if (cell_ == CellKind::Gru) stream << ", reset_after=" << (options_.reset_after() ? "true" : "false");
   stream << ", init=" << to_string(options_.init()) << extra_repr() << ")";
 }

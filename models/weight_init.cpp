@@ -43,12 +43,16 @@ LayerWeights d2l_scheme(CellKind cell, int64_t in, int64_t H, double sigma) {
   return w;
 }
 
-// Keras defaults: glorot_uniform kernel, orthogonal recurrent_kernel, zero bias (the LSTM's forget
-// gate bias 1: unit_forget_bias).
+// Keras defaults: glorot_uniform kernel (fan_in = I, fan_out = G: Keras reads the fans off the
+// kernel's [I, G] shape), orthogonal recurrent_kernel, zero bias (the LSTM's forget gate bias 1:
+// unit_forget_bias).
 LayerWeights keras_scheme(CellKind cell, int64_t in, int64_t H) {
   const int64_t G = gate_count(cell) * H;
-  const double limit = std::sqrt(6.0 / static_cast<double>(in + G));
-  auto W_x = torch::empty({in, G}).uniform_(-limit, limit);
+  auto W_x = torch::empty({in, G});
+  glorot_uniform_(W_x, in, G);
+  // Keras' orthogonal on [H, G]: QR of a [G, H] standard normal matrix, the columns of Q times
+  // sign(diag R) so that the result is unique, transposed: rows of W_h orthonormal. LibTorch's
+  // orthogonal_ is this very algorithm.
   auto W_h = torch::empty({H, G});
   torch::nn::init::orthogonal_(W_h);
   LayerWeights w{W_x, W_h, torch::zeros({G}), {}};
@@ -58,6 +62,18 @@ LayerWeights keras_scheme(CellKind cell, int64_t in, int64_t H) {
 }
 
 }  // namespace
+
+void glorot_uniform_(torch::Tensor& t, int64_t fan_in, int64_t fan_out) {
+  torch::NoGradGuard no_grad;
+  const double limit = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+  t.uniform_(-limit, limit);
+}
+
+void keras_dense_init(torch::Tensor& weight, torch::Tensor& bias) {
+  torch::NoGradGuard no_grad;
+  glorot_uniform_(weight, weight.size(1), weight.size(0));
+  bias.zero_();
+}
 
 StackWeights initial_weights(CellKind cell, const RecurrentOptions& options,
                              torch::ScalarType dtype) {

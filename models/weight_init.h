@@ -11,4 +11,12 @@ namespace lstmlab {
 StackWeights initial_weights(CellKind cell, const RecurrentOptions& options,
                              torch::ScalarType dtype);
 
+/// Keras' glorot_uniform: uniform(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)), into `t`
+/// in place (from the global generator).
+void glorot_uniform_(torch::Tensor& t, int64_t fan_in, int64_t fan_out);
+
+/// Keras' Dense defaults on a Linear head: glorot_uniform kernel (fan_in = the head's inputs,
+/// fan_out = its outputs) and zero bias. weight: [K, H] (PyTorch's layout), bias: [K].
+void keras_dense_init(torch::Tensor& weight, torch::Tensor& bias);
+
 }  // namespace lstmlab

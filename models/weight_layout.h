@@ -43,6 +43,14 @@ NamedTensors to_named(const StackWeights& stack, WeightNaming naming, CellKind c
 StackWeights from_named(const std::map<std::string, torch::Tensor>& named, WeightNaming naming,
                         CellKind cell, const std::string& where);
 
+/// A whole model's weights: the recurrent stack (canonical) and the Linear head on it, in
+/// PyTorch's Linear layout (Keras' Dense kernel is head_weight transposed).
+struct ModelWeights {
+  StackWeights stack;
+  torch::Tensor head_weight;  ///< [K, H]
+  torch::Tensor head_bias;    ///< [K]
+};
+
 /// Keras calls its stacked layers lstm, lstm_1, lstm_2, ... (gru, gru_1, ... for the GRU).
 std::string keras_layer_prefix(int64_t layer, CellKind cell = CellKind::Lstm);
 

@@ -1,4 +1,6 @@
 #include "app/cli/cli.h"
+#include "app/cli/presets.h"
+#include "app/io/weights_file.h"
 #include "app/tools/compare.h"
 #include "app/platform/device.h"
 #include "app/tools/forecast.h"
@@ -35,6 +37,10 @@ void add_run_flags(cxxopts::Options& options) {
   options.add_options("task")
       ("task", "task: " + task_names(), cxxopts::value<std::string>()->default_value("sine"));
   for (const auto& task : task_registry()) task.add_flags(options);
+  options.add_options("preset")
+      ("preset", "a table of defaults that the flags given beside it override: " + preset_names() +
+                 " (seed 000's LSTM(60, relu) + Dense(1), MAE, Keras' Adam 1e-3, 30 epochs, batch 50, no shuffle)",
+       cxxopts::value<std::string>());
   options.add_options("model")
       ("cell", cell_names().allowed(), cxxopts::value<std::string>()->default_value("lstm"))
       ("model", layer_kind_names().allowed(), cxxopts::value<std::string>()->default_value("scratch"))
@@ -42,15 +48,30 @@ void add_run_flags(cxxopts::Options& options) {
       ("layers", "stacked layers", cxxopts::value<int64_t>()->default_value("1"))
       ("dropout", "dropout between layers (training only; compare refuses it)", cxxopts::value<double>()->default_value("0"))
       ("activation", "tanh or relu (relu: scratch only)", cxxopts::value<std::string>()->default_value("tanh"))
-      ("init", init_names().allowed(), cxxopts::value<std::string>()->default_value("torch"))
+      ("recurrent-activation", "the gates: sigmoid or hard_sigmoid (Keras <= 2.2: clip(0.2x + 0.5, 0, 1); scratch LSTM with --scratch-backward autograd)",
+       cxxopts::value<std::string>()->default_value("sigmoid"))
+      ("init", "torch, d2l or keras (keras: glorot/orthogonal/forget bias 1, and a Dense-initialised head)", cxxopts::value<std::string>()->default_value("torch"))
+      ("init-weights", "start from this weights file: Keras {\"lstm\": ..., \"dense\": ...} or a PyTorch state_dict (lstm-lab export writes both)",
+       cxxopts::value<std::string>())
       ("gru-reset", "GRU: after (PyTorch, Keras reset_after=True) or before (d2l; scratch only)",
        cxxopts::value<std::string>()->default_value("after"))
       ("scratch-backward", "fused (hand-derived BPTT) or autograd",
        cxxopts::value<std::string>()->default_value("fused"));
   options.add_options("training")
       ("loss", "the task's loss (" + task_losses() + ")", cxxopts::value<std::string>())
-      ("optimizer", "adam or sgd", cxxopts::value<std::string>()->default_value("adam"))
+      ("optimizer", "adam (PyTorch's), keras-adam (Keras': epsilon on the uncorrected sqrt(v)) or sgd", cxxopts::value<std::string>()->default_value("adam"))
       ("lr", "learning rate", cxxopts::value<double>()->default_value("0.01"))
+      ("adam-epsilon", "keras-adam's epsilon (Keras 2.0/2.1: 1e-8)", cxxopts::value<double>()->default_value("1e-7"))
+      ("early-stopping", "stop after PATIENCE epochs without a lower validation loss; 0 = off", cxxopts::value<int64_t>()->default_value("0"))
+      ("early-stopping-min-delta", "what counts as lower", cxxopts::value<double>()->default_value("0"))
+      ("restore-best", "with --early-stopping: end on the best epoch's weights")
+      ("lr-schedule", "none, plateau (ReduceLROnPlateau on the validation loss), step or cosine", cxxopts::value<std::string>()->default_value("none"))
+      ("lr-factor", "plateau and step: lr *= factor", cxxopts::value<double>()->default_value("0.1"))
+      ("lr-patience", "plateau: epochs without improvement before a cut", cxxopts::value<int64_t>()->default_value("10"))
+      ("lr-min-delta", "plateau: what counts as an improvement", cxxopts::value<double>()->default_value("0.0001"))
+      ("lr-cooldown", "plateau: epochs after a cut that do not count", cxxopts::value<int64_t>()->default_value("0"))
+      ("lr-min", "plateau: the floor; cosine: the last epoch's lr", cxxopts::value<double>()->default_value("0"))
+      ("lr-step", "step: epochs per cut", cxxopts::value<int64_t>()->default_value("10"))
       ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("100"))
       ("batch-size", "examples per batch; 0 = the whole split (seed 002)", cxxopts::value<int64_t>()->default_value("0"))
       ("shuffle", "shuffle the training windows each epoch (seeded)")
@@ -64,32 +85,58 @@ void add_run_flags(cxxopts::Options& options) {
       ("no-plots", "skip the PNG plots");
 }
 
-RunConfig config_from_flags(const cxxopts::ParseResult& f) {
+RunConfig config_from_flags(const cxxopts::ParseResult& flags) {
+  const Preset* preset =
+      flags.count("preset") ? &find_preset(flags["preset"].as<std::string>()) : nullptr;
+  const FlagValues f(flags, preset);
   RunConfig c;
-  c.task = f["task"].as<std::string>();
-  c.task_options = find_task(c.task).options_from_flags(f);
-  c.model.cell = parse_flag("cell", f["cell"].as<std::string>(), parse_cell);
-  c.model.reset_after = parse_flag("gru-reset", f["gru-reset"].as<std::string>(), parse_gru_reset);
-  c.model.kind = parse_flag("model", f["model"].as<std::string>(), parse_layer_kind);
-  c.model.hidden = f["hidden"].as<int64_t>();
-  c.model.layers = f["layers"].as<int64_t>();
-  c.model.dropout = f["dropout"].as<double>();
-  c.model.activation = parse_flag("activation", f["activation"].as<std::string>(), parse_activation);
-  c.model.init = parse_flag("init", f["init"].as<std::string>(), parse_init);
+  c.task = f.get<std::string>("task");
+  c.task_options = find_task(c.task).options_from_flags(flags);
+  c.model.cell = parse_flag("cell", f.get<std::string>("cell"), parse_cell);
+  c.model.reset_after = parse_flag("gru-reset", f.get<std::string>("gru-reset"), parse_gru_reset);
+  c.model.kind = parse_flag("model", f.get<std::string>("model"), parse_layer_kind);
+  c.model.hidden = f.get<int64_t>("hidden");
+  c.model.layers = f.get<int64_t>("layers");
+  c.model.dropout = f.get<double>("dropout");
+  c.model.activation = parse_flag("activation", f.get<std::string>("activation"), parse_activation);
+  c.model.recurrent_activation = parse_flag(
+      "recurrent-activation", f.get<std::string>("recurrent-activation"), parse_gate_activation);
+  c.model.init = parse_flag("init", f.get<std::string>("init"), parse_init);
+  if (flags.count("init-weights")) c.model.init_weights = flags["init-weights"].as<std::string>();
   c.model.backward =
-      parse_flag("scratch-backward", f["scratch-backward"].as<std::string>(), parse_scratch_backward);
-  c.train.loss = f.count("loss") ? f["loss"].as<std::string>()
-                                 : find_task(c.task).losses.at(0).name;
-  c.train.optimizer = f["optimizer"].as<std::string>();
-  c.train.lr = f["lr"].as<double>();
-  c.train.epochs = f["epochs"].as<int64_t>();
-  c.train.batch_size = f["batch-size"].as<int64_t>();
-  c.train.shuffle = f.count("shuffle") > 0;
-  c.train.clip = f["clip"].as<double>();
-  c.train.seed = f["seed"].as<uint64_t>();
-  c.train.device = f["device"].as<std::string>();
-  c.train.dtype = f["dtype"].as<std::string>();
+      parse_flag("scratch-backward", f.get<std::string>("scratch-backward"), parse_scratch_backward);
+  const bool loss_given = flags.count("loss") || (preset && preset->flags.count("loss"));
+  c.train.loss = loss_given ? f.get<std::string>("loss") : find_task(c.task).losses.at(0).name;
+  c.train.optimizer = f.get<std::string>("optimizer");
+  c.train.lr = f.get<double>("lr");
+  c.train.adam_epsilon = f.get<double>("adam-epsilon");
+  c.train.epochs = f.get<int64_t>("epochs");
+  c.train.batch_size = f.get<int64_t>("batch-size");
+  c.train.shuffle = f.on("shuffle");
+  c.train.clip = f.get<double>("clip");
+  c.train.seed = f.get<uint64_t>("seed");
+  c.train.device = f.get<std::string>("device");
+  c.train.dtype = f.get<std::string>("dtype");
+  c.train.early_stopping = f.get<int64_t>("early-stopping");
+  c.train.early_stopping_min_delta = f.get<double>("early-stopping-min-delta");
+  c.train.restore_best = f.on("restore-best");
+  c.train.lr_schedule = f.get<std::string>("lr-schedule");
+  c.train.lr_factor = f.get<double>("lr-factor");
+  c.train.lr_patience = f.get<int64_t>("lr-patience");
+  c.train.lr_min_delta = f.get<double>("lr-min-delta");
+  c.train.lr_cooldown = f.get<int64_t>("lr-cooldown");
+  c.train.lr_min = f.get<double>("lr-min");
+  c.train.lr_step = f.get<int64_t>("lr-step");
   validate(c);
+  if (!c.model.init_weights.empty()) {  // a file that cannot be read is refused before any run dir
+    try {
+      load_model_weights_json(c.model.init_weights, c.model.cell);
+    } catch (const c10::Error& e) {
+      throw std::invalid_argument("--init-weights: " + std::string(e.what_without_backtrace()));
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(std::string("--init-weights: ") + e.what());
+    }
+  }
   return c;
 }
 

@@ -30,6 +30,7 @@ const std::map<std::string, Command>& commands() {
       {"train", {lstmlab::train_command, "train one model on a task (--model scratch|builtin)"}},
       {"compare", {lstmlab::compare_command, "train both layers from the same weights; compare loss and speed"}},
       {"bench", {lstmlab::bench_command, "time built-in, scratch autograd and fused scratch layers"}},
+      {"export", {lstmlab::export_command, "write a trained run's weights as Keras or PyTorch JSON"}},
       {"predict", {lstmlab::predict_command, "roll a trained run forward: forecast.csv and a plot"}},
   };
   return table;

@@ -1,6 +1,7 @@
 #include "app/tasks/sine_task.h"
 
 #include "app/io/atomic_file.h"
+#include "app/train/losses.h"
 #include "models/heads/sequence_regressor.h"
 
 #include <fmt/format.h>
@@ -72,9 +73,7 @@ class SineTask : public Task {
   std::vector<LossSpec> losses() const override { return sine_losses(); }
 
   BatchLoss loss(const torch::Tensor& prediction, const Batch& batch) const override {
-    auto mean = loss_ == "mae" ? torch::l1_loss(prediction, batch.target)
-                               : torch::mse_loss(prediction, batch.target);
-    return {mean, batch.input.size(0)};
+    return {regression_loss(loss_, prediction, batch.target), batch.input.size(0)};
   }
 
   std::vector<MetricSpec> metrics() const override { return {{"rmse", "RMSE"}, {"mae", "MAE"}}; }

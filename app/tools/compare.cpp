@@ -32,6 +32,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
   torch::manual_seed(config.train.seed);
   auto builtin = task->make_model(builtin_config.model);
   builtin->recurrent().hold_recurrent_bias_at_zero();
+  load_init_weights(config.model, *builtin);  // a file's two PyTorch biases arrive summed in bias_ih
   auto scratch = task->make_model(scratch_config.model);
   scratch->recurrent().set_weights(builtin->recurrent().get_weights());
   {

@@ -45,6 +45,14 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   inner.write("history", extras.history);
   if (extras.state.h.defined()) inner.write("state_h", extras.state.h.to(torch::kCPU));
   if (extras.state.c.defined()) inner.write("state_c", extras.state.c.to(torch::kCPU));
+  if (extras.callbacks.defined()) inner.write("callbacks", extras.callbacks);
+  if (!extras.best_parameters.empty()) {
+    inner.write("best_parameters/size",
+                torch::tensor({static_cast<int64_t>(extras.best_parameters.size())}, torch::kLong));
+    for (size_t i = 0; i < extras.best_parameters.size(); ++i) {
+      inner.write("best_parameters/" + std::to_string(i), extras.best_parameters[i].to(torch::kCPU));
+    }
+  }
   std::ostringstream bytes;
   inner.save_to(bytes);
   const std::string payload = bytes.str();
@@ -114,6 +122,15 @@ CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& mod
     torch::Tensor h, c;
     if (inner.try_read("state_h", h)) extras.state.h = h;
     if (inner.try_read("state_c", c)) extras.state.c = c;
+    torch::Tensor callbacks, best_count;
+    if (inner.try_read("callbacks", callbacks)) extras.callbacks = callbacks;  // absent before schedules
+    if (inner.try_read("best_parameters/size", best_count)) {
+      for (int64_t i = 0; i < best_count.item<int64_t>(); ++i) {
+        torch::Tensor p;
+        inner.read("best_parameters/" + std::to_string(i), p);
+        extras.best_parameters.push_back(p);
+      }
+    }
     extras.position = {position[0].item<int64_t>(), position[1].item<int64_t>(),
                        loss_sum[0].item<double>(), position[2].item<int64_t>(),
                        loss_sum.numel() > 1 ? loss_sum[1].item<double>() : 0.0};

@@ -28,6 +28,8 @@ struct CheckpointExtras {
   torch::Tensor rng_state;   ///< the global CPU generator (dropout draws)
   torch::Tensor history;     ///< float64 [epochs, columns]: the metrics so far
   RecurrentState state{};    ///< mid-epoch, a carrying task's state; undefined otherwise
+  torch::Tensor callbacks;   ///< float64: the lr schedule's and early stopping's state (fit_callbacks.h)
+  std::vector<torch::Tensor> best_parameters;  ///< early stopping's best epoch (restore_best)
 };
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,

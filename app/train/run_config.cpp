@@ -45,9 +45,47 @@ void validate_settings(const RunConfig& c) {
         "--gru-reset before needs --model scratch: torch::nn::GRU applies the reset gate after "
         "the recurrent product");
   }
-  if (c.train.optimizer != "adam" && c.train.optimizer != "sgd") {
+  if (c.train.optimizer != "adam" && c.train.optimizer != "keras-adam" &&
+      c.train.optimizer != "sgd") {
     throw std::invalid_argument("--optimizer '" + c.train.optimizer +
-                                "' is not an optimizer (allowed: adam, sgd)");
+                                "' is not an optimizer (allowed: adam, keras-adam, sgd)");
+  }
+  if (!(c.train.adam_epsilon >= 0)) {
+    throw std::invalid_argument("--adam-epsilon must be 0 or positive, got " +
+                                std::to_string(c.train.adam_epsilon));
+  }
+  if (c.model.recurrent_activation == GateActivation::HardSigmoid) {
+    if (c.model.cell != CellKind::Lstm || c.model.kind != LayerKind::Scratch) {
+      throw std::invalid_argument(
+          "--recurrent-activation hard_sigmoid needs --cell lstm --model scratch: LibTorch's "
+          "layers and the GRU compute sigmoid gates");
+    }
+    if (c.model.backward != ScratchBackward::Autograd) {
+      throw std::invalid_argument(
+          "--recurrent-activation hard_sigmoid needs --scratch-backward autograd: the fused "
+          "backward computes sigmoid gates");
+    }
+  }
+  if (c.train.early_stopping < 0) {
+    throw std::invalid_argument("--early-stopping must be 0 (off) or a patience in epochs, got " +
+                                std::to_string(c.train.early_stopping));
+  }
+  if (c.train.restore_best && c.train.early_stopping == 0) {
+    throw std::invalid_argument("--restore-best needs --early-stopping PATIENCE");
+  }
+  const auto& schedule = c.train.lr_schedule;
+  if (schedule != "none" && schedule != "plateau" && schedule != "step" && schedule != "cosine") {
+    throw std::invalid_argument("--lr-schedule '" + schedule +
+                                "' is not a schedule (allowed: none, plateau, step, cosine)");
+  }
+  if (!(c.train.lr_factor > 0 && c.train.lr_factor < 1)) {
+    throw std::invalid_argument("--lr-factor must be in (0, 1), got " + std::to_string(c.train.lr_factor));
+  }
+  positive(c.train.lr_patience, "--lr-patience");
+  positive(c.train.lr_step, "--lr-step");
+  if (c.train.lr_cooldown < 0) throw std::invalid_argument("--lr-cooldown must be 0 or positive");
+  if (c.train.lr_min < 0 || c.train.lr_min_delta < 0 || c.train.early_stopping_min_delta < 0) {
+    throw std::invalid_argument("--lr-min, --lr-min-delta and --early-stopping-min-delta must be 0 or positive");
   }
   if (!(c.train.lr > 0)) throw std::invalid_argument("--lr must be positive, got " + std::to_string(c.train.lr));
   if (c.train.batch_size < 0) {
@@ -101,6 +139,9 @@ const std::vector<Field<ModelConfig>>& model_fields() {
       named("activation", &M::activation, activation_names()),
       named("init", &M::init, init_names()),
       named("scratch_backward", &M::backward, scratch_backward_names()),
+      // Settings added later: a run recorded before them has their defaults.
+      named("recurrent_activation", &M::recurrent_activation, gate_activation_names(), true),
+      plain("init_weights", &M::init_weights, true),
   };
   return fields;
 }
@@ -119,6 +160,18 @@ const std::vector<Field<TrainConfig>>& train_fields() {
       plain("device", &T::device),
       plain("dtype", &T::dtype),
       plain("threads", &T::threads, true),  // runs before it was recorded: 0, not recorded
+      // Settings added later: a run recorded before them has their defaults.
+      plain("adam_epsilon", &T::adam_epsilon, true),
+      plain("early_stopping", &T::early_stopping, true),
+      plain("early_stopping_min_delta", &T::early_stopping_min_delta, true),
+      plain("restore_best", &T::restore_best, true),
+      plain("lr_schedule", &T::lr_schedule, true),
+      plain("lr_factor", &T::lr_factor, true),
+      plain("lr_patience", &T::lr_patience, true),
+      plain("lr_min_delta", &T::lr_min_delta, true),
+      plain("lr_cooldown", &T::lr_cooldown, true),
+      plain("lr_min", &T::lr_min, true),
+      plain("lr_step", &T::lr_step, true),
   };
   return fields;
 }
@@ -217,7 +270,8 @@ RecurrentLayerPtr make_recurrent_layer(const ModelConfig& model, int64_t input_s
                            .dropout(model.dropout)
                            .activation(model.activation)
                            .init(model.init)
-                           .reset_after(model.reset_after);
+                           .reset_after(model.reset_after)
+                           .recurrent_activation(model.recurrent_activation);
   return make_recurrent_layer(model.cell, model.kind, options, model.backward);
 }
 

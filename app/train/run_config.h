@@ -21,12 +21,15 @@ struct ModelConfig {
   InitScheme init = InitScheme::Torch;
   ScratchBackward backward = ScratchBackward::Fused;
   bool reset_after = true;  ///< GRU: PyTorch's reset gate (after the product); false: d2l's
+  GateActivation recurrent_activation = GateActivation::Sigmoid;  ///< hard_sigmoid: scratch LSTM, autograd
+  std::string init_weights;  ///< a weights file (Keras or PyTorch layout) to start from; empty: drawn
 };
 
 struct TrainConfig {
   std::string loss = "mse";       ///< one of the task's losses (Task::losses); mse is sine's default
-  std::string optimizer = "adam"; ///< adam (PyTorch semantics), sgd
+  std::string optimizer = "adam"; ///< adam (PyTorch semantics), keras-adam, sgd
   double lr = 0.01;
+  double adam_epsilon = 1e-7;     ///< keras-adam's epsilon (on the uncorrected sqrt(v))
   int64_t epochs = 100;
   int64_t batch_size = 0;         ///< 0: the whole split in one batch (seed 002)
   bool shuffle = false;
@@ -35,6 +38,16 @@ struct TrainConfig {
   std::string device = "cpu";
   std::string dtype = "float32";
   int threads = 0;                ///< LibTorch CPU threads the run trains with (0: not recorded)
+  int64_t early_stopping = 0;     ///< patience in epochs on the validation loss; 0: off
+  double early_stopping_min_delta = 0.0;
+  bool restore_best = false;      ///< with early_stopping: end on the best epoch's weights
+  std::string lr_schedule = "none";  ///< none, plateau, step, cosine (app/train/fit_callbacks.h)
+  double lr_factor = 0.1;         ///< plateau and step: lr *= factor
+  int64_t lr_patience = 10;       ///< plateau: epochs without improvement before a cut
+  double lr_min_delta = 1e-4;     ///< plateau: what counts as an improvement
+  int64_t lr_cooldown = 0;        ///< plateau: epochs after a cut that do not count
+  double lr_min = 0.0;            ///< plateau: the floor; cosine: the end value
+  int64_t lr_step = 10;           ///< step: epochs per cut
 };
 
 struct RunConfig {

@@ -1,6 +1,7 @@
 #include "app/train/train_run.h"
 
 #include "app/io/atomic_file.h"
+#include "app/io/weights_file.h"
 #include "app/tasks/registry.h"
 #include "app/tools/plots.h"
 
@@ -57,6 +58,18 @@ std::string describe_evaluation(const Evaluation& e, const std::vector<MetricSpe
   return text;
 }
 
+void load_init_weights(const ModelConfig& config, SequenceModelImpl& model) {
+  const auto& path = config.init_weights;
+  if (path.empty()) return;
+  try {
+    model.set_model_weights(load_model_weights_json(path, config.cell));
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    // Errors of the file itself name it already; the model's shape checks name the model.
+    throw std::runtime_error(what.rfind(path, 0) == 0 ? what : "--init-weights " + path + ": " + what);
+  }
+}
+
 RunResult train_run(const RunRequest& request, std::ostream& log) {
   const auto& config = request.config;
   const auto task = make_task(config);
@@ -65,6 +78,7 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
   if (!model) {
     torch::manual_seed(config.train.seed);
     model = task->make_model(config.model);
+    if (!request.resume) load_init_weights(config.model, *model);
   }
   Trainer trainer(model, *task, config, request.run_dir, log, request.quiet, request.label,
                   request.hooks);

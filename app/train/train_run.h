@@ -36,7 +36,13 @@ struct RunResult {
   SequenceModelPtr model;
 };
 
+/// Builds the model (seeded) and, unless it resumes, starts it from config.model.init_weights when
+/// set; trains; evaluates.
 RunResult train_run(const RunRequest& request, std::ostream& log);
+
+/// Sets `model`'s weights from the file config.model.init_weights names (nothing when empty).
+/// Throws std::runtime_error naming the file and the part that does not fit.
+void load_init_weights(const ModelConfig& config, SequenceModelImpl& model);
 
 /// "RMSE 0.0048, MAE 0.0039": each metric of the task, by its label.
 std::string describe_evaluation(const Evaluation& evaluation, const std::vector<MetricSpec>& specs);

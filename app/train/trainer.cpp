@@ -3,6 +3,8 @@
 #include "app/io/atomic_file.h"
 #include "app/platform/device.h"
 #include "app/platform/platform_report.h"
+#include "app/train/keras_adam.h"
+#include "app/train/losses.h"
 #include "app/train/progress.h"
 
 #include <fmt/format.h>
@@ -31,6 +33,9 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& t,
                                                         std::vector<torch::Tensor> params) {
   if (t.optimizer == "sgd") {
     return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(t.lr));
+  }
+  if (t.optimizer == "keras-adam") {
+    return std::make_unique<KerasAdam>(params, KerasAdamOptions(t.lr).epsilon(t.adam_epsilon));
   }
   return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(t.lr));
 }
@@ -95,9 +100,15 @@ Trainer::Trainer(SequenceModelPtr model, const Task& task, RunConfig config,
       dtype_(parse_dtype(config_.train.dtype)),
       train_loader_(data_, Split::Train,
                     LoaderOptions{config_.train.batch_size, config_.train.shuffle,
-                                  config_.train.seed, device_, dtype_}) {
+                                  config_.train.seed, device_, dtype_}),
+      callbacks_(config_.train) {
   validate_settings(config_);
   find_loss(task_.losses(), config_.train.loss, "this task");
+  if (callbacks_.needs_validation() && data_.size(Split::Validation) == 0) {
+    throw std::invalid_argument(
+        "--early-stopping and --lr-schedule plateau watch the validation loss, and this run's data "
+        "has no validation split: give the task one (its validation fraction)");
+  }
   if (task_.carries_state() && config_.train.shuffle) {
     throw std::invalid_argument(
         "--shuffle: this task's consecutive batches continue one another and carry the recurrent "
@@ -141,6 +152,11 @@ void Trainer::resume() {
   }
   position_ = extras.position;
   history_ = history_from(extras.history);
+  if (extras.callbacks.defined()) {
+    std::vector<torch::Tensor> best;
+    for (const auto& p : extras.best_parameters) best.push_back(p.to(device_, dtype_));
+    callbacks_.load_state(extras.callbacks, std::move(best));
+  }
   if (extras.state.h.defined()) carried_ = RecurrentState{extras.state.h.to(device_, dtype_),
                                                          extras.state.c.defined()
                                                              ? extras.state.c.to(device_, dtype_)
@@ -152,6 +168,7 @@ void Trainer::resume() {
 std::vector<std::string> Trainer::history_columns() const {
   std::vector<std::string> columns = {"epoch", "train_loss", "val_loss"};
   for (const auto& spec : task_.metrics()) columns.push_back("val_" + spec.name);
+  columns.push_back("lr");
   columns.push_back("train_seconds");
   columns.push_back(task_.count_unit() + "_per_s");
   return columns;
@@ -168,6 +185,7 @@ torch::Tensor Trainer::history_tensor() const {
     *row++ = m.train_loss;
     *row++ = m.val_loss;
     for (const auto& spec : specs) *row++ = metric_value(m.val_metrics, spec.name);
+    *row++ = m.lr;
     *row++ = m.train_seconds;
     *row++ = m.examples_per_s;
   }
@@ -177,7 +195,9 @@ torch::Tensor Trainer::history_tensor() const {
 std::vector<EpochMetrics> Trainer::history_from(const torch::Tensor& t) const {
   const auto specs = task_.metrics();
   const auto columns = static_cast<int64_t>(history_columns().size());
-  if (t.dim() != 2 || t.size(1) != columns) {
+  // Checkpoints written before the lr column have one column less.
+  const bool has_lr = t.dim() == 2 && t.size(1) == columns;
+  if (t.dim() != 2 || (t.size(1) != columns && t.size(1) != columns - 1)) {
     throw std::runtime_error(fmt::format(
         "checkpoint '{}' holds a history of {} columns where this task has {}: it was saved by "
         "another task",
@@ -192,6 +212,7 @@ std::vector<EpochMetrics> Trainer::history_from(const torch::Tensor& t) const {
     m.train_loss = *row++;
     m.val_loss = *row++;
     for (const auto& spec : specs) m.val_metrics.emplace_back(spec.name, *row++);
+    m.lr = has_lr ? *row++ : std::numeric_limits<double>::quiet_NaN();
     m.train_seconds = *row++;
     m.examples_per_s = *row++;
     history.push_back(m);
@@ -201,7 +222,7 @@ std::vector<EpochMetrics> Trainer::history_from(const torch::Tensor& t) const {
 
 void Trainer::save(const TrainPosition& position) {
   CheckpointExtras extras{position, at::detail::getDefaultCPUGenerator().get_state(),
-                          history_tensor(), {}};
+                          history_tensor(), {}, callbacks_.state(), callbacks_.best_parameters()};
   // Mid-epoch, a carrying task's state is part of where the run stands.
   if (position.step > 0 && carried_) extras.state = *carried_;
   save_checkpoint(checkpoint_path(), *model_, *optimizer_, extras);
@@ -215,7 +236,7 @@ void Trainer::write_metrics_csv() const {
   for (const auto& m : history_) {
     csv += fmt::format("{},{:.17g},{:.17g}", m.epoch, m.train_loss, m.val_loss);
     for (const auto& [name, value] : m.val_metrics) csv += fmt::format(",{:.17g}", value);
-    csv += fmt::format(",{:.6f},{:.3f}\n", m.train_seconds, m.examples_per_s);
+    csv += fmt::format(",{:.9g},{:.6f},{:.3f}\n", m.lr, m.train_seconds, m.examples_per_s);
   }
   write_file_atomically(run_dir_ + "/metrics.csv", csv);
 }
@@ -239,6 +260,7 @@ Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions) {
   for (const auto& batch : loader.epoch(0)) {
     auto out = model_->run(batch.input, fitted(state, batch.input.size(0)));
     if (task_.carries_state()) state = out.state;
+    check_loss_shapes(out.prediction, batch.target);
     const auto loss = task_.loss(out.prediction, batch);
     loss_sum += loss.mean.item<double>() * static_cast<double>(loss.count);
     e.count += loss.count;
@@ -258,7 +280,9 @@ const std::vector<EpochMetrics>& Trainer::fit() {
   const auto mode = Progress::detect(quiet_);
   Progress progress(log_, mode, label_, epochs);
   model_->train();
-  for (int64_t epoch = position_.epoch; epoch < epochs; ++epoch) {
+  for (int64_t epoch = position_.epoch; epoch < epochs && !callbacks_.stopped_early(); ++epoch) {
+    const double lr = callbacks_.lr_for_epoch(epoch);
+    set_lr(lr);
     const auto batches = train_loader_.epoch(epoch);
     const int64_t n_batches = static_cast<int64_t>(batches.size());
     progress.start_epoch(epoch, n_batches);
@@ -274,6 +298,7 @@ const std::vector<EpochMetrics>& Trainer::fit() {
       const auto& batch = batches[static_cast<size_t>(step)];
       auto out = model_->run(batch.input, fitted(carried_, batch.input.size(0)));
       if (task_.carries_state()) carried_ = detached(out.state);
+      check_loss_shapes(out.prediction, batch.target);
       const auto batch_loss = task_.loss(out.prediction, batch);
       const double value = batch_loss.mean.item<double>();
       if (!std::isfinite(value)) {
@@ -314,15 +339,40 @@ const std::vector<EpochMetrics>& Trainer::fit() {
     const auto val = evaluate(Split::Validation);
     m.val_loss = val.loss;
     m.val_metrics = val.metrics;
+    m.lr = lr;
     m.train_seconds = seconds;
     m.examples_per_s = seconds > 0 ? static_cast<double>(position_.loss_count) / seconds : 0.0;
     history_.push_back(m);
+    const bool stop_now = callbacks_.end_epoch(epoch, m.val_loss, model_->parameters());
     position_ = TrainPosition{epoch + 1, 0, 0.0, 0, 0.0};
     save(position_);
     write_metrics_csv();
     progress.end_epoch(format_metrics(m, task_.metrics(), task_.count_unit()));
+    if (stop_now && !quiet_) {
+      log_ << label_
+           << fmt::format("early stopping: {} epoch(s) without improvement; the best was epoch {}\n",
+                          config_.train.early_stopping, callbacks_.best_epoch());
+    }
   }
+  restore_best();
   return history_;
+}
+
+void Trainer::set_lr(double lr) {
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+}
+
+void Trainer::restore_best() {
+  const auto& best = callbacks_.best_parameters();
+  if (!config_.train.restore_best || best.empty()) return;
+  auto params = model_->parameters();
+  TORCH_CHECK(params.size() == best.size(), "restore_best: ", best.size(),
+              " parameters kept for ", params.size(), " in the model");
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
+  }
+  save(position_);  // the run's weights, for predict and export, are the best epoch's
 }
 
 }  // namespace lstmlab

@@ -6,6 +6,7 @@
 
 #include "app/tasks/task.h"
 #include "app/train/checkpoint.h"
+#include "app/train/fit_callbacks.h"
 #include "app/train/run_config.h"
 #include "data/batch_loader.h"
 
@@ -32,6 +33,7 @@ struct EpochMetrics {
   double train_loss = 0;      ///< Keras' figure: count-weighted mean of each batch's loss, before its step
   double val_loss = 0;        ///< NaN when there is no validation split
   MetricValues val_metrics;   ///< the task's metrics on the validation split, in its units
+  double lr = 0;              ///< the learning rate the epoch trained with
   double train_seconds = 0;
   double examples_per_s = 0;  ///< samples (or tokens: the task's count) per second of training
 };
@@ -75,15 +77,18 @@ class Trainer {
   /// refused or failed resume writes nothing.
   void resume();
 
-  /// Trains until config.train.epochs are complete or a stop is requested (stopped() then says
-  /// so). Returns the metrics of every epoch so far, resumed ones included.
+  /// Trains until config.train.epochs are complete, early stopping ends the run
+  /// (stopped_early()), or a stop is requested (stopped() then says so). With restore_best the
+  /// model ends on the best epoch's weights. Returns the metrics of every epoch so far, resumed
+  /// ones included.
   const std::vector<EpochMetrics>& fit();
   bool stopped() const { return stopped_; }
+  bool stopped_early() const { return callbacks_.stopped_early(); }
 
   /// The loss and the task's metrics over a split, batch by batch, carrying the recurrent state
   /// across its batches when the task does. `predictions`, when given, is fed every batch.
   Evaluation evaluate(Split split, PredictionWriter* predictions = nullptr);
-  /// "epoch,train_loss,val_loss,val_rmse,...,train_seconds,samples_per_s"
+  /// "epoch,train_loss,val_loss,val_rmse,...,lr,train_seconds,samples_per_s"
   std::vector<std::string> history_columns() const;
   const std::vector<EpochMetrics>& history() const { return history_; }
   const std::string& run_dir() const { return run_dir_; }
@@ -92,6 +97,9 @@ class Trainer {
 
  private:
   void save(const TrainPosition& position);
+  void set_lr(double lr);
+  /// Early stopping's best epoch back into the model (restore_best), then saved as the run's.
+  void restore_best();
   torch::Tensor history_tensor() const;
   std::vector<EpochMetrics> history_from(const torch::Tensor& t) const;
   void write_metrics_csv() const;
@@ -112,6 +120,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   BatchLoader train_loader_;
   std::map<Split, BatchLoader> eval_loaders_;  ///< made on a split's first evaluation, then kept
+  FitCallbacks callbacks_;
   TrainPosition position_;
   std::optional<RecurrentState> carried_;  ///< the state the last batch ended in (carrying tasks)
   std::vector<EpochMetrics> history_;

@@ -45,6 +45,9 @@ GRUScratchImpl::GRUScratchImpl(const RecurrentOptions& options)
     : ScratchStackImpl("GRUScratch", options, CellKind::Gru) {
   TORCH_CHECK(options_.activation() == Activation::Tanh, name(),
               ": activation=relu is not available: the GRU's candidate is tanh");
+  TORCH_CHECK(options_.recurrent_activation() == GateActivation::Sigmoid, name(),
+              ": recurrent_activation=hard_sigmoid is for the scratch LSTM; the GRU's gates are "
+              "sigmoid");
   if (!options_.reset_after()) {
     torch::NoGradGuard no_grad;
     for (auto& b_hn : b_hn_) {

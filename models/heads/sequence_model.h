@@ -3,6 +3,7 @@
 // in, a prediction and the final state out.
 
 #include "models/recurrent_layer.h"
+#include "models/weight_layout.h"
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
@@ -26,6 +27,12 @@ class SequenceModelImpl : public torch::nn::Module {
   /// The prediction from a zero initial state.
   torch::Tensor forward(const torch::Tensor& input) { return run(input, std::nullopt).prediction; }
   virtual RecurrentLayerImpl& recurrent() = 0;
+  /// Every weight of the model, copies in the canonical layout. Throws c10::Error for a model
+  /// without a recurrent layer and a Linear head.
+  virtual ModelWeights get_model_weights() const;
+  /// Checks every shape against the model (c10::Error naming the part, expected and got), then
+  /// copies. Throws for a model without a recurrent layer and a Linear head.
+  virtual void set_model_weights(const ModelWeights& weights);
 };
 
 using SequenceModelPtr = std::shared_ptr<SequenceModelImpl>;
@@ -38,6 +45,8 @@ class RecurrentWithHeadImpl : public SequenceModelImpl {
   /// seed's Python module draws its initial weights, so the same seed gives the same numbers.
   RecurrentWithHeadImpl(std::string name, RecurrentLayerPtr rnn, int64_t output_size);
   RecurrentLayerImpl& recurrent() override { return *rnn; }
+  ModelWeights get_model_weights() const override;
+  void set_model_weights(const ModelWeights& weights) override;
   void pretty_print(std::ostream& stream) const override { stream << "lstmlab::" << name(); }
 
   RecurrentLayerPtr rnn;

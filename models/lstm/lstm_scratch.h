@@ -5,7 +5,7 @@
 // i (input gate), f (forget gate), g (candidate, d2l's "input node" c), o (output gate).
 //
 //   gates = x_t W_x + h_{t-1} W_h + b                    [B, G]
-//   i, f, o = sigmoid(gates_i), sigmoid(gates_f), sigmoid(gates_o)
+//   i, f, o = gate_act(gates_i), gate_act(gates_f), gate_act(gates_o)   (sigmoid or hard_sigmoid)
 //   g = act(gates_g)
 //   c_t = f * c_{t-1} + i * g
 //   h_t = o * act(c_t)
@@ -27,23 +27,26 @@ struct LSTMStep {
 
 /// One step from raw input. x_t: [B, I]; h, c: [B, H]; w: one layer's canonical weights.
 LSTMStep lstm_cell(const torch::Tensor& x_t, const torch::Tensor& h, const torch::Tensor& c,
-                   const LayerWeights& w, Activation act);
+                   const LayerWeights& w, Activation act,
+                   GateActivation gate_act = GateActivation::Sigmoid);
 
 /// One step from a precomputed input projection xw_t = x_t W_x + b: [B, G]. The sequence function
 /// uses this, so its time loop holds one addmm for the four gates.
 LSTMStep lstm_cell_projected(const torch::Tensor& xw_t, const torch::Tensor& h,
-                             const torch::Tensor& c, const torch::Tensor& W_h, Activation act);
+                             const torch::Tensor& c, const torch::Tensor& W_h, Activation act,
+                             GateActivation gate_act = GateActivation::Sigmoid);
 
 /// One layer over a sequence with autograd doing the backward.
 /// x: [T, B, I]; h0, c0: [B, H]. Returns {out [T, B, H], h_T, c_T}.
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> lstm_layer_autograd(
     const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
-    const LayerWeights& w, Activation act);
+    const LayerWeights& w, Activation act, GateActivation gate_act = GateActivation::Sigmoid);
 
 class LSTMScratchImpl : public ScratchStackImpl {
  public:
   LSTMScratchImpl(int64_t input_size, int64_t hidden_size)
       : LSTMScratchImpl(RecurrentOptions(input_size, hidden_size)) {}
+  /// recurrent_activation hard_sigmoid runs on the autograd path only: the fused path refuses it.
   explicit LSTMScratchImpl(const RecurrentOptions& options);
 
   /// d2l's per-gate names, as views into the fused weights of layer `k` (no copies):

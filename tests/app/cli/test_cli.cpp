@@ -542,4 +542,67 @@ TEST_F(Cli, BadTraceFlagsAreOneLineNamingTheFlag) {
   expect_contains(help.output, {"--sequence", "--h0", "--c0", "--target", "--lr", "0.001", "';'"});
 }
 
+
+// ----- 15. The Keras preset --------------------------------------------------------------------
+
+TEST_F(Cli, KerasPresetSetsSeed000sConfigurationAndFlagsBesideItWin) {
+  const auto dir = temp_dir("preset");
+  auto o = lstm_lab("train --preset keras --epochs 1 --hidden 4 --batch-size 30 --points 100 "
+                    "--seq-len 5 --quiet --no-plots --out '" + dir + "'");
+  ASSERT_EQ(o.status, 0) << o.output;
+  std::ifstream in(dir + "/config.json");
+  const auto config = nlohmann::json::parse(in);
+  const auto& m = config.at("model");
+  const auto& t = config.at("train");
+  EXPECT_EQ(m.at("activation"), "relu");
+  EXPECT_EQ(m.at("init"), "keras");
+  EXPECT_EQ(m.at("kind"), "scratch");
+  EXPECT_EQ(m.at("recurrent_activation"), "sigmoid");
+  EXPECT_EQ(t.at("loss"), "mae");
+  EXPECT_EQ(t.at("optimizer"), "keras-adam");
+  EXPECT_EQ(t.at("lr"), 0.001);
+  EXPECT_EQ(t.at("adam_epsilon"), 1e-7);
+  EXPECT_EQ(t.at("shuffle"), false);
+  // Given beside the preset: these win over its 60 units, 30 epochs and batches of 50.
+  EXPECT_EQ(m.at("hidden"), 4);
+  EXPECT_EQ(t.at("epochs"), 1);
+  EXPECT_EQ(t.at("batch_size"), 30);
+
+  const auto dir60 = temp_dir("preset60");
+  o = lstm_lab("train --preset keras --epochs 1 --points 100 --seq-len 5 --quiet --no-plots --out '" +
+               dir60 + "'");
+  ASSERT_EQ(o.status, 0) << o.output;
+  std::ifstream in60(dir60 + "/config.json");
+  EXPECT_EQ(nlohmann::json::parse(in60).at("model").at("hidden"), 60);
+}
+
+TEST_F(Cli, KerasPresetRefusalsAreOneLine) {
+  auto o = lstm_lab("train --preset keras --model builtin --quiet --out '" + temp_dir("b") + "'", true);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"relu", "--model scratch"});
+
+  o = lstm_lab("train --preset pytorch --quiet", true);
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o.output, {"--preset 'pytorch'", "keras"});
+
+  o = lstm_lab("train --recurrent-activation hard_sigmoid --quiet --out '" + temp_dir("h") + "'", true);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"hard_sigmoid", "--scratch-backward autograd"});
+
+  o = lstm_lab("compare --preset keras --quiet --out '" + temp_dir("c") + "'", true);
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o.output, {"relu", "built-in"});
+
+  const auto bad = temp_dir("bad.json");
+  std::ofstream(bad) << R"({"lstm.weight_ih_l0": [[1]], "lstm.weight_hh_l0": [[1]]})";
+  const auto refused_dir = temp_dir("w");
+  o = lstm_lab("train --init-weights '" + bad + "' --quiet --out '" + refused_dir + "'", true);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(line_count(o.output), 1u) << o.output;
+  expect_contains(o.output, {"--init-weights", bad});
+  EXPECT_FALSE(fs::exists(refused_dir)) << "a refused file must not leave a run directory";
+}
+
 }  // namespace

@@ -358,7 +358,7 @@ TEST_F(ToyTask, MetricsCsvHasTheTasksColumnsAndTheTokenWeightedTrainLoss) {
 
   const auto lines = read_lines(dir + "/metrics.csv");
   ASSERT_EQ(lines.size(), 3u) << "a header and one row per epoch";
-  EXPECT_EQ(lines[0], "epoch,train_loss,val_loss,val_accuracy,train_seconds,tokens_per_s");
+  EXPECT_EQ(lines[0], "epoch,train_loss,val_loss,val_accuracy,lr,train_seconds,tokens_per_s");
 
   ASSERT_EQ(task.train_losses.size(), static_cast<size_t>(2 * kTrainChunks));
   const int64_t tokens = kLanes * kTrainChunks * kSteps;

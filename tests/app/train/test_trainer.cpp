@@ -9,6 +9,7 @@
 #include "data/batch_loader.h"
 #include "data/sine_waves.h"
 #include "app/tasks/registry.h"
+#include "tests/run_helpers.h"
 #include "tests/sine_config.h"
 #include "tests/temp_paths.h"
 
@@ -63,14 +64,7 @@ RunConfig tiny_config(LayerKind kind) {
 }
 
 RunResult run(const RunConfig& config, const std::string& dir, lstmlab::TrainerHooks hooks = {}) {
-  RunRequest request;
-  request.config = config;
-  request.run_dir = dir;
-  request.quiet = true;
-  request.plots = false;
-  request.hooks = std::move(hooks);
-  std::ostringstream log;
-  return train_run(request, log);
+  return lstmlab::test::quiet_run(config, dir, false, std::move(hooks));
 }
 
 std::string read_file(const std::string& path) {
