@@ -35,13 +35,13 @@ void add_run_flags(cxxopts::Options& options) {
       ("scratch-backward", "fused (hand-derived BPTT) or autograd",
        cxxopts::value<std::string>()->default_value("fused"));
   options.add_options("training")
-      ("loss", "mse or mae", cxxopts::value<std::string>()->default_value("mse"))
+      ("loss", "mse or mae (the text task: cross-entropy)", cxxopts::value<std::string>()->default_value("mse"))
       ("optimizer", "adam or sgd", cxxopts::value<std::string>()->default_value("adam"))
       ("lr", "learning rate", cxxopts::value<double>()->default_value("0.01"))
       ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("100"))
       ("batch-size", "examples per batch; 0 = the whole split (seed 002)", cxxopts::value<int64_t>()->default_value("0"))
       ("shuffle", "shuffle the training windows each epoch (seeded)")
-      ("clip", "max gradient norm; 0 = off", cxxopts::value<double>()->default_value("0"))
+      ("clip", "max gradient norm; 0 = off (the text task: 1)", cxxopts::value<double>()->default_value("0"))
       ("seed", "seed of the initial weights, shuffling and dropout", cxxopts::value<uint64_t>()->default_value("42"))
       ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
       ("dtype", "float32 or float64", cxxopts::value<std::string>()->default_value("float32"))
@@ -89,6 +89,7 @@ RunConfig config_from_flags(const cxxopts::ParseResult& f) {
   c.train.seed = f["seed"].as<uint64_t>();
   c.train.device = f["device"].as<std::string>();
   c.train.dtype = f["dtype"].as<std::string>();
+  if (const auto& entry = find_task(c.task); entry.training_defaults) entry.training_defaults(c, f);
   validate(c);
   return c;
 }

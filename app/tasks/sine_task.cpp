@@ -57,7 +57,11 @@ SineOptions from_json(const json& j, const std::string& where) {
 class SineTask : public Task {
  public:
   explicit SineTask(const RunConfig& config)
-      : data_(sine_options(config)), loss_(config.train.loss) {}
+      : data_(sine_options(config)), loss_(config.train.loss) {
+    if (loss_ == "cross-entropy") {
+      throw std::invalid_argument("--loss cross-entropy: the sine task regresses values (allowed: mse, mae)");
+    }
+  }
 
   const Dataset& data() const override { return data_; }
 

@@ -40,8 +40,10 @@ void validate_settings(const RunConfig& c) {
         "--gru-reset before needs --model scratch: torch::nn::GRU applies the reset gate after "
         "the recurrent product");
   }
-  if (c.train.loss != "mse" && c.train.loss != "mae") {
-    throw std::invalid_argument("--loss '" + c.train.loss + "' is not a loss (allowed: mse, mae)");
+  // cross-entropy is the text task's (it sets it); a regression task refuses it itself.
+  if (c.train.loss != "mse" && c.train.loss != "mae" && c.train.loss != "cross-entropy") {
+    throw std::invalid_argument("--loss '" + c.train.loss +
+                                "' is not a loss (allowed: mse, mae, cross-entropy)");
   }
   if (c.train.optimizer != "adam" && c.train.optimizer != "sgd") {
     throw std::invalid_argument("--optimizer '" + c.train.optimizer +

@@ -24,7 +24,7 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  std::string loss = "mse";       ///< mse, mae
+  std::string loss = "mse";       ///< mse, mae; cross-entropy (the text task's)
   std::string optimizer = "adam"; ///< adam (PyTorch semantics), sgd
   double lr = 0.01;
   int64_t epochs = 100;
