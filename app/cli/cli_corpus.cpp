@@ -23,7 +23,7 @@ int corpus_command(int argc, const char* const* argv) {
   cxxopts::ParseResult f;
   if (parse_common(options, argc, argv, f)) return 0;
   if (!f.count("out")) throw std::invalid_argument("--out DIR is required");
-  const auto text = text_options_from_json(to_json(text_options_from_flags(f, false)), "lstm-lab corpus");
+  const auto text = text_options_from_json(to_json(text_options_from_flags(f, false)), "the source");
   const auto dir = f["out"].as<std::string>();
   const auto corpus_path = dir + "/corpus.txt";
   const auto vocab_path = dir + "/vocab.tsv";
