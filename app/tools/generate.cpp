@@ -1,5 +1,6 @@
 #include "app/tools/generate.h"
 
+#include "app/platform/device.h"
 #include "app/tasks/text_task.h"
 #include "app/train/checkpoint.h"
 #include "data/char_vocabulary.h"
@@ -48,6 +49,9 @@ GenerateResult generate_text(const GenerateRequest& r) {
   }
   const auto vocabulary = CharVocabulary::load(vocab_path);
   const auto model = make_char_model(config.model, text_options(config), vocabulary.code_points());
+  // In the run's dtype first: a load keeps each tensor's dtype and would read the saved
+  // vocabulary buffer's bytes as another type.
+  model->to(torch::kCPU, parse_dtype(config.train.dtype));
   load_checkpoint(r.run_dir + "/checkpoint.pt", *model, nullptr);
   if (std::dynamic_pointer_cast<CharLanguageModelImpl>(model)->code_points() !=
       vocabulary.code_points()) {
