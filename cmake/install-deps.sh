@@ -12,6 +12,9 @@ packages=(
   nlohmann-json3-dev             # weights files, run records, --json reports
   libgtest-dev                   # the test suite
   gnuplot-nox                    # loss and forecast plots (PNG through its pngcairo terminal)
+  libgumbo-dev                   # the text task: HTML to text with an HTML5 parser
+  libicu-dev                     # the text task: emoji and pictographs by Unicode property, case, whitespace
+  pkg-config                     # finds gumbo for CMake
 )
 
 missing=()

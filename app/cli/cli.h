@@ -20,6 +20,8 @@ int compare_command(int argc, const char* const* argv);
 int predict_command(int argc, const char* const* argv);
 int bench_command(int argc, const char* const* argv);
 int export_command(int argc, const char* const* argv);
+int corpus_command(int argc, const char* const* argv);
+int generate_command(int argc, const char* const* argv);
 
 /// Flags every subcommand shares (--threads, --help).
 void add_common_flags(cxxopts::Options& options);

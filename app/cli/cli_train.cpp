@@ -39,7 +39,8 @@ void add_run_flags(cxxopts::Options& options) {
   for (const auto& task : task_registry()) task.add_flags(options);
   options.add_options("preset")
       ("preset", "a table of defaults that the flags given beside it override: " + preset_names() +
-                 " (seed 000's LSTM(60, relu) + Dense(1), MAE, Keras' Adam 1e-3, 30 epochs, batch 50, no shuffle)",
+                 " (keras: seed 000's LSTM(60, relu) + Dense(1), MAE, Keras' Adam 1e-3, 30 epochs, batch 50; "
+                 "d2l: the text task's Time Machine model)",
        cxxopts::value<std::string>());
   options.add_options("model")
       ("cell", cell_names().allowed(), cxxopts::value<std::string>()->default_value("lstm"))
@@ -75,7 +76,7 @@ void add_run_flags(cxxopts::Options& options) {
       ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("100"))
       ("batch-size", "examples per batch; 0 = the whole split (seed 002)", cxxopts::value<int64_t>()->default_value("0"))
       ("shuffle", "shuffle the training windows each epoch (seeded)")
-      ("clip", "max gradient norm; 0 = off", cxxopts::value<double>()->default_value("0"))
+      ("clip", "max gradient norm; 0 = off (the text task: 1)", cxxopts::value<double>()->default_value("0"))
       ("seed", "seed of the initial weights, shuffling and dropout", cxxopts::value<uint64_t>()->default_value("42"))
       ("device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))
       ("dtype", "float32 or float64", cxxopts::value<std::string>()->default_value("float32"))
@@ -127,6 +128,7 @@ RunConfig config_from_flags(const cxxopts::ParseResult& flags) {
   c.train.lr_cooldown = f.get<int64_t>("lr-cooldown");
   c.train.lr_min = f.get<double>("lr-min");
   c.train.lr_step = f.get<int64_t>("lr-step");
+  if (const auto& entry = find_task(c.task); entry.training_defaults) entry.training_defaults(c, flags);
   validate(c);
   if (!c.model.init_weights.empty()) {  // a file that cannot be read is refused before any run dir
     try {

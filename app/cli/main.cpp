@@ -32,6 +32,8 @@ const std::map<std::string, Command>& commands() {
       {"bench", {lstmlab::bench_command, "time built-in, scratch autograd and fused scratch layers"}},
       {"export", {lstmlab::export_command, "write a trained run's weights as Keras or PyTorch JSON"}},
       {"predict", {lstmlab::predict_command, "roll a trained run forward: forecast.csv and a plot"}},
+      {"corpus", {lstmlab::corpus_command, "clean a text source as --task text reads it: corpus.txt, vocab.tsv"}},
+      {"generate", {lstmlab::generate_command, "continue a prompt with a trained text run"}},
   };
   return table;
 }

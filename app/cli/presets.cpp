@@ -30,6 +30,12 @@ const std::vector<Preset>& presets() {
         {"batch-size", "50"},
         {"shuffle", "false"},
         {"dtype", "float32"}}},
+      // d2l's Time Machine character model; the text task sets its training (hidden 32, batch
+      // 1024, SGD lr 4, clip 1, 50 epochs) and cleaning for flags not given (text_options.cpp).
+      {"d2l",
+       "d2l's character model of The Time Machine (the text task): one-hot, hidden 32, seq 32, "
+       "batch 1024, SGD lr 4, clip 1, 50 epochs",
+       {{"task", "text"}}},
   };
   return table;
 }

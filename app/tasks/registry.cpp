@@ -1,13 +1,14 @@
 #include "app/tasks/registry.h"
 
 #include "app/tasks/sine_task.h"
+#include "app/tasks/text_task.h"
 
 #include <stdexcept>
 
 namespace lstmlab {
 
 const std::vector<TaskEntry>& task_registry() {
-  static const std::vector<TaskEntry> entries = {sine_task_entry()};
+  static const std::vector<TaskEntry> entries = {sine_task_entry(), text_task_entry()};
   return entries;
 }
 

@@ -26,6 +26,9 @@ struct TaskEntry {
   /// Checks a section (missing keys take their defaults; unknown keys and values out of range are
   /// refused, std::invalid_argument naming `where`) and returns it whole.
   std::function<nlohmann::json(const nlohmann::json&, const std::string& where)> check;
+  /// Optional: the training settings the task sets for flags the user did not give (the text
+  /// task's loss, clipping and presets), applied before the config is validated.
+  std::function<void(RunConfig&, const cxxopts::ParseResult&)> training_defaults;
   std::function<std::unique_ptr<Task>(const RunConfig&)> make;
 };
 

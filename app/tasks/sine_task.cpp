@@ -61,7 +61,11 @@ std::vector<LossSpec> sine_losses() { return {{"mse", "MSE"}, {"mae", "MAE"}}; }
 class SineTask : public Task {
  public:
   explicit SineTask(const RunConfig& config)
-      : data_(sine_options(config)), loss_(config.train.loss) {}
+      : data_(sine_options(config)), loss_(config.train.loss) {
+    if (loss_ == "cross-entropy") {
+      throw std::invalid_argument("--loss cross-entropy: the sine task regresses values (allowed: mse, mae)");
+    }
+  }
 
   const Dataset& data() const override { return data_; }
 

@@ -13,6 +13,7 @@
 
 #include <torch/types.h>
 
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,15 @@ class Task {
   /// then hands each batch the state the last one ended in, detached, and starts every epoch and
   /// every evaluation from zeros.
   virtual bool carries_state() const { return false; }
+  /// Writes what a run directory needs besides the trainer's files (the text task's vocab.tsv);
+  /// called before the first step of every fit, resumed ones too.
+  virtual void write_run_files(const std::string& run_dir) const { (void)run_dir; }
+  /// Called after each epoch's evaluation and checkpoint, with the 1-based epoch; `log` is null
+  /// when the run is quiet. The text task prints and keeps a sample here.
+  virtual void after_epoch(SequenceModelImpl& model, int64_t epoch, const std::string& run_dir,
+                           std::ostream* log) const {
+    (void)model, (void)epoch, (void)run_dir, (void)log;
+  }
   /// A writer for `path` (predictions.csv) of held-out predictions, or null when the task has none.
   virtual std::unique_ptr<PredictionWriter> prediction_writer(const std::string& path) const {
     (void)path;

@@ -39,7 +39,8 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
     torch::NoGradGuard no_grad;
     auto from = builtin->named_parameters();
     for (auto& item : scratch->named_parameters()) {
-      if (item.key().rfind("head.", 0) == 0) item.value().copy_(from[item.key()]);
+      // The head, and an embedding where the task has one: all but the recurrent layer.
+      if (item.key().rfind("rnn.", 0) != 0) item.value().copy_(from[item.key()]);
     }
   }
 
@@ -97,6 +98,16 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
   plot.series.push_back({"compare.csv", 1, 2, "builtin", "lines lw 4"});
   plot.series.push_back({"compare.csv", 1, 3, "scratch", "lines lw 1.5 dt 2"});
   result.scratch.notes.push_back(draw_plot(plot));
+  const auto specs = task->metrics();
+  if (std::any_of(specs.begin(), specs.end(), [](const auto& s) { return s.name == "perplexity"; })) {
+    PlotSpec ppl{out_dir, "perplexity", "perplexity per epoch: built-in vs scratch", "epoch",
+                 "perplexity", true, {}};
+    ppl.series.push_back({"compare.csv", 1, 2, "builtin train", "lines lw 4", "(exp($2))"});
+    ppl.series.push_back({"compare.csv", 1, 3, "scratch train", "lines lw 1.5 dt 2", "(exp($3))"});
+    ppl.series.push_back({"compare.csv", 1, 5, "builtin validation", "lines lw 4", "(exp($5))"});
+    ppl.series.push_back({"compare.csv", 1, 6, "scratch validation", "lines lw 1.5 dt 2", "(exp($6))"});
+    result.scratch.notes.push_back(draw_plot(ppl));
+  }
   return result;
 }
 

@@ -97,7 +97,8 @@ std::string plot_script(const PlotSpec& spec) {
   for (size_t i = 0; i < spec.series.size(); ++i) {
     const auto& s = spec.series[i];
     gp += fmt::format("{}{} skip 1 using {}:{} with {} title {}", i ? ", \\\n     " : "",
-                      gnuplot_string(plain_file_name(s.data_file)), s.x_column, s.y_column,
+                      gnuplot_string(plain_file_name(s.data_file)), s.x_column,
+                      s.y_expression.empty() ? std::to_string(s.y_column) : s.y_expression,
                       s.style, gnuplot_string(s.title));
   }
   return gp + "\n";

@@ -19,6 +19,8 @@ struct PlotSeries {
   int y_column;
   std::string title;
   std::string style = "lines";  ///< gnuplot "with" style
+  /// A gnuplot expression in place of y_column ("(exp($2))"); written by lstm-lab, never a user.
+  std::string y_expression = {};
 };
 
 struct PlotSpec {

@@ -12,8 +12,9 @@ Progress::Mode Progress::detect(bool quiet) {
   return isatty(STDOUT_FILENO) ? Mode::Terminal : Mode::Lines;
 }
 
-Progress::Progress(std::ostream& out, Mode mode, std::string label, int64_t epochs)
-    : out_(out), mode_(mode), label_(std::move(label)), epochs_(epochs) {}
+Progress::Progress(std::ostream& out, Mode mode, std::string label, int64_t epochs,
+                   std::string unit)
+    : out_(out), mode_(mode), label_(std::move(label)), epochs_(epochs), unit_(std::move(unit)) {}
 
 void Progress::start_epoch(int64_t epoch, int64_t batches) {
   epoch_ = epoch;
@@ -31,9 +32,9 @@ void Progress::step(int64_t batch, double running_loss, int64_t samples) {
   const double eta = batch > 0 ? elapsed / static_cast<double>(batch) *
                                      static_cast<double>(batches_ - batch)
                                : 0.0;
-  out_ << fmt::format("\r\033[K{}epoch {}/{}  batch {}/{}  loss {:.6g}  {:.0f} samples/s  ETA {:.1f}s",
+  out_ << fmt::format("\r\033[K{}epoch {}/{}  batch {}/{}  loss {:.6g}  {:.0f} {}/s  ETA {:.1f}s",
                       label_, epoch_ + 1, epochs_, batch, batches_, running_loss,
-                      elapsed > 0 ? static_cast<double>(samples) / elapsed : 0.0, eta)
+                      elapsed > 0 ? static_cast<double>(samples) / elapsed : 0.0, unit_, eta)
        << std::flush;
 }
 

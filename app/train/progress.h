@@ -1,6 +1,6 @@
 #pragma once
 // Training progress: on a terminal one line per epoch that updates in place (batch k/n, loss,
-// samples/s, ETA); in a log one plain line per epoch; nothing when quiet.
+// samples/s or tokens/s, ETA); in a log one plain line per epoch; nothing when quiet.
 
 #include <chrono>
 #include <cstdint>
@@ -15,7 +15,9 @@ class Progress {
   /// Terminal when `out` is stdout and stdout is a terminal.
   static Mode detect(bool quiet);
 
-  Progress(std::ostream& out, Mode mode, std::string label, int64_t epochs);
+  /// `unit`: what step()'s count counts ("samples", "tokens"), as the rate shows it.
+  Progress(std::ostream& out, Mode mode, std::string label, int64_t epochs,
+           std::string unit = "samples");
 
   void start_epoch(int64_t epoch, int64_t batches);
   void step(int64_t batch, double running_loss, int64_t samples);
@@ -31,6 +33,7 @@ class Progress {
   Mode mode_;
   std::string label_;
   int64_t epochs_;
+  std::string unit_;
   int64_t epoch_ = 0;
   int64_t batches_ = 0;
   std::chrono::steady_clock::time_point epoch_start_, last_draw_;

@@ -111,6 +111,17 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
       loss.series.push_back({"metrics.csv", 1, 3, "validation"});
     }
     result.notes.push_back(draw_plot(loss));
+    // A language model's loss reads better as perplexity: exp of the mean cross-entropy.
+    const auto& specs = result.metrics;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].name != "perplexity") continue;
+      PlotSpec ppl{dir, "perplexity", "perplexity per epoch", "epoch", "perplexity", true, {}};
+      ppl.series.push_back({"metrics.csv", 1, 2, "train", "lines", "(exp($2))"});
+      if (data.size(Split::Validation) > 0) {
+        ppl.series.push_back({"metrics.csv", 1, 4 + static_cast<int>(i), "validation"});
+      }
+      result.notes.push_back(draw_plot(ppl));
+    }
     if (predictions) {
       PlotSpec pred{dir, "predictions",
                     fmt::format("predictions on the {} split", to_string(result.held_out)),

@@ -137,6 +137,7 @@ void Trainer::write_config() const {
   } catch (const std::exception& e) {
     throw std::runtime_error("run directory '" + run_dir_ + "' is not writable: " + e.what());
   }
+  task_.write_run_files(run_dir_);
 }
 
 void Trainer::resume() {
@@ -278,7 +279,7 @@ const std::vector<EpochMetrics>& Trainer::fit() {
   write_config();
   const int64_t epochs = config_.train.epochs;
   const auto mode = Progress::detect(quiet_);
-  Progress progress(log_, mode, label_, epochs);
+  Progress progress(log_, mode, label_, epochs, task_.count_unit());
   model_->train();
   for (int64_t epoch = position_.epoch; epoch < epochs && !callbacks_.stopped_early(); ++epoch) {
     const double lr = callbacks_.lr_for_epoch(epoch);
@@ -348,6 +349,7 @@ const std::vector<EpochMetrics>& Trainer::fit() {
     save(position_);
     write_metrics_csv();
     progress.end_epoch(format_metrics(m, task_.metrics(), task_.count_unit()));
+    task_.after_epoch(*model_, epoch + 1, run_dir_, mode == Progress::Mode::Quiet ? nullptr : &log_);
     if (stop_now && !quiet_) {
       log_ << label_
            << fmt::format("early stopping: {} epoch(s) without improvement; the best was epoch {}\n",

@@ -2,6 +2,7 @@
 // flag and what is allowed), and a tiny train -> predict -> resume -> compare round, run through
 // popen. Every run is --quiet, tiny, and writes under a temporary directory.
 
+#include "tests/cli_run.h"
 #include "tests/temp_paths.h"
 
 #include <gtest/gtest.h>
@@ -34,28 +35,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status = -1;     ///< the exit status; -1 when the process did not exit normally
-  std::string output;  ///< stdout and stderr together, or stderr alone
-};
-
-/// Runs `lstm-lab <args>`. With `stderr_only` stdout is discarded, so the output is what the user
-/// sees on stderr.
-Outcome lstm_lab(const std::string& args, bool stderr_only = false) {
-  const std::string command = std::string("'") + LSTMLAB_BINARY + "' " + args +
-                              (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
-  Outcome o;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return o;
-  }
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) o.output.append(buffer, n);
-  const int raw = pclose(pipe);
-  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return o;
-}
+using lstmlab::test::lstm_lab;
+using lstmlab::test::Outcome;
 
 size_t line_count(const std::string& text) {
   size_t n = 0;
