@@ -235,7 +235,8 @@ BenchReport run_bench(const BenchOptions& o) {
     row.gflop_forward_backward = 3.0 * f_fwd / 1e9;
     // Beside lstm-lab's rows of the same size.
     auto after = std::find_if(report.rows.rbegin(), report.rows.rend(), [&](const BenchRow& r) {
-      return r.size.name == row.size.name;
+      return r.size.name == row.size.name && r.size.B == row.size.B && r.size.T == row.size.T &&
+             r.size.I == row.size.I && r.size.H == row.size.H;
     });
     report.rows.insert(after.base(), row);
   }
