@@ -118,8 +118,8 @@ TEST_F(TextTask, LearnsAbcToNearZeroLossAndGenerateContinuesThePattern) {
     EXPECT_LT(result.history.back().train_loss, 0.05) << "cross-entropy per token";
     const double ppl = lstmlab::metric_value(result.history.back().val_metrics, "perplexity");
     EXPECT_LT(ppl, 1.05);
-    EXPECT_NEAR(ppl, std::exp(result.history.back().val_loss), 1e-9 * ppl)
-        << "perplexity is exp of the mean cross-entropy per token";
+    EXPECT_NEAR(ppl, std::exp(result.history.back().val_loss), 1e-6 * ppl)
+        << "perplexity is exp of the mean cross-entropy per token (the loss sums in float32)";
 
     lstmlab::GenerateRequest g;
     g.run_dir = run_dir;
