@@ -1,5 +1,6 @@
 #include "app/tasks/registry.h"
 
+#include "app/tasks/csv_task.h"
 #include "app/tasks/sine_task.h"
 
 #include <stdexcept>
@@ -7,7 +8,7 @@
 namespace lstmlab {
 
 const std::vector<TaskEntry>& task_registry() {
-  static const std::vector<TaskEntry> entries = {sine_task_entry()};
+  static const std::vector<TaskEntry> entries = {sine_task_entry(), csv_task_entry()};
   return entries;
 }
 
