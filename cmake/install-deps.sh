@@ -10,6 +10,7 @@ packages=(
   libfmt-dev                     # formatting of tables and messages
   libcxxopts-dev                 # command-line flags
   nlohmann-json3-dev             # weights files, run records, --json reports
+  libcsv-dev                     # RFC 4180 CSV parsing for the csv task (quotes, newlines in fields)
   libgtest-dev                   # the test suite
   gnuplot-nox                    # loss and forecast plots (PNG through its pngcairo terminal)
   libgumbo-dev                   # the text task: HTML to text with an HTML5 parser

@@ -282,10 +282,11 @@ int compare_command(int argc, const char* const* argv) {
 
 int predict_command(int argc, const char* const* argv) {
   cxxopts::Options options("lstm-lab predict",
-                           "Roll a trained model forward past the end of its data.");
+                           "Roll a trained sine model forward past the end of its data; for a csv run, "
+                           "forecast its test split in the data's units.");
   options.add_options()
       ("checkpoint", "a run directory written by train", cxxopts::value<std::string>())
-      ("steps", "steps to forecast", cxxopts::value<int64_t>()->default_value("100"))
+      ("steps", "sine: steps to forecast", cxxopts::value<int64_t>()->default_value("100"))
       ("quiet", "nothing on stdout; errors still on stderr");
   add_common_flags(options);
   cxxopts::ParseResult f;

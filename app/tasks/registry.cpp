@@ -1,5 +1,6 @@
 #include "app/tasks/registry.h"
 
+#include "app/tasks/csv_task.h"
 #include "app/tasks/sine_task.h"
 #include "app/tasks/text_task.h"
 
@@ -8,7 +9,8 @@
 namespace lstmlab {
 
 const std::vector<TaskEntry>& task_registry() {
-  static const std::vector<TaskEntry> entries = {sine_task_entry(), text_task_entry()};
+  static const std::vector<TaskEntry> entries = {sine_task_entry(), csv_task_entry(),
+                                                 text_task_entry()};
   return entries;
 }
 

@@ -1,6 +1,7 @@
 #include "app/tasks/sine_task.h"
 
 #include "app/io/atomic_file.h"
+#include "app/tasks/error_metric.h"
 #include "app/train/losses.h"
 #include "models/heads/sequence_regressor.h"
 
@@ -94,29 +95,6 @@ class SineTask : public Task {
   }
 
  private:
-  // RMSE (squared) or MAE (absolute) in the series' own units, in float64 sums.
-  class ErrorMetric : public Metric {
-   public:
-    ErrorMetric(const Dataset& data, bool squared) : data_(data), squared_(squared) {}
-    void update(const torch::Tensor& prediction, const torch::Tensor& target) override {
-      const auto error = data_.to_original_scale(prediction.to(torch::kCPU, torch::kDouble)) -
-                         data_.to_original_scale(target.to(torch::kCPU, torch::kDouble));
-      sum_ += (squared_ ? error.pow(2) : error.abs()).sum().item<double>();
-      count_ += error.numel();
-    }
-    double compute() const override {
-      if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
-      const double mean = sum_ / static_cast<double>(count_);
-      return squared_ ? std::sqrt(mean) : mean;
-    }
-
-   private:
-    const Dataset& data_;
-    bool squared_;
-    double sum_ = 0;
-    int64_t count_ = 0;
-  };
-
   // index,target,prediction in the series' units (the first target column).
   class CsvPredictions : public PredictionWriter {
    public:

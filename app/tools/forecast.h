@@ -15,6 +15,8 @@ struct Forecast {
   double rmse = 0;   ///< prediction against truth
 };
 
+/// The sine task is rolled forward `steps` steps; any other task gives its held-out split's
+/// forecast instead (app/tools/split_forecast.h) and `steps` does not apply.
 /// Loads `run_dir`'s config.json and checkpoint.pt. Throws std::runtime_error naming the file when
 /// either is missing or unreadable.
 /// Progress on a terminal and a closing line go to `log` unless `quiet`.
