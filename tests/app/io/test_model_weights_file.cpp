@@ -42,7 +42,9 @@ void expect_same(const ModelWeights& a, const ModelWeights& b) {
     EXPECT_TRUE(torch::equal(a.stack[k].W_x, b.stack[k].W_x)) << "W_x " << k;
     EXPECT_TRUE(torch::equal(a.stack[k].W_h, b.stack[k].W_h)) << "W_h " << k;
     EXPECT_TRUE(torch::equal(a.stack[k].b, b.stack[k].b)) << "b " << k;
-    if (a.stack[k].b_hn.defined()) EXPECT_TRUE(torch::equal(a.stack[k].b_hn, b.stack[k].b_hn));
+    if (a.stack[k].b_hn.defined()) {
+      EXPECT_TRUE(torch::equal(a.stack[k].b_hn, b.stack[k].b_hn));
+    }
   }
   EXPECT_TRUE(torch::equal(a.head_weight, b.head_weight));
   EXPECT_TRUE(torch::equal(a.head_bias, b.head_bias));

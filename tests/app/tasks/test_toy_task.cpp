@@ -380,7 +380,7 @@ TEST_F(ToyTask, MetricsCsvHasTheTasksColumnsAndTheTokenWeightedTrainLoss) {
                 1e-6 * static_cast<double>(tokens));
 
     const auto row = split_csv(lines[e + 1]);
-    ASSERT_EQ(row.size(), 6u) << lines[e + 1];
+    ASSERT_EQ(row.size(), 7u) << lines[e + 1];
     EXPECT_EQ(row[0], std::to_string(e + 1));
     EXPECT_EQ(std::stod(row[1]), history[e].train_loss);
     EXPECT_EQ(std::stod(row[2]), history[e].val_loss);
