@@ -1,5 +1,7 @@
 #include "data/corpus_source.h"
 
+#include "data/csv_table.h"
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -54,6 +56,19 @@ std::u32string read_corpus(const CorpusSource& source, const CleaningOptions& op
         source.describe(), documents.size(), raw_bytes));
   }
   return corpus;
+}
+
+FieldsSource csv_column_source(const std::string& path, const std::string& column) {
+  auto table = read_csv_table(path);
+  const auto index = table.column_index(column);
+  if (index < 0) {
+    throw std::runtime_error(fmt::format("{}: no column '{}' (the columns: {})", path, column,
+                                         fmt::join(table.columns, ", ")));
+  }
+  std::vector<std::string> fields;
+  fields.reserve(table.rows.size());
+  for (auto& row : table.rows) fields.push_back(std::move(row[static_cast<size_t>(index)]));
+  return FieldsSource(fmt::format("{}, column '{}'", path, column), std::move(fields));
 }
 
 }  // namespace lstmlab

@@ -52,6 +52,10 @@ class FieldsSource : public CorpusSource {
   std::vector<std::string> fields_;
 };
 
+/// One column of a CSV file (RFC 4180, data/csv_table.h), each field one document. Throws
+/// std::runtime_error naming the file and the columns there are when `column` is not one of them.
+FieldsSource csv_column_source(const std::string& path, const std::string& column);
+
 /// Every document cleaned and joined by '\n' (documents that clean to nothing are left out).
 /// Invalid UTF-8 throws std::invalid_argument naming the source and the byte; a corpus empty
 /// after cleaning throws std::invalid_argument saying so.

@@ -15,6 +15,7 @@ int corpus_command(int argc, const char* const* argv) {
                            "Clean a text source as the text task reads it: writes corpus.txt and "
                            "vocab.tsv (characters and their counts) to --out DIR.");
   add_text_source_flags(options);
+  add_text_csv_flag(options);
   add_text_preset_flag(options);
   options.add_options()
       ("out", "directory for corpus.txt and vocab.tsv", cxxopts::value<std::string>())

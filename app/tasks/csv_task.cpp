@@ -184,7 +184,7 @@ TaskEntry csv_task_entry() {
   e.add_flags = [](cxxopts::Options& options) {
     const CsvSeriesOptions d;
     options.add_options("csv")
-        ("csv", "csv: the CSV file (a header row names the columns)", cxxopts::value<std::string>())
+        ("csv", "csv: the CSV file (a header row names the columns); the text task reads its --column", cxxopts::value<std::string>())
         ("target", "csv: column(s) to predict, NAME[,NAME..]", cxxopts::value<std::string>())
         ("features", "csv: input columns (default: every column not ignored, targets included)",
          cxxopts::value<std::string>())

@@ -20,10 +20,9 @@ void check(const TextOptions& o, const std::string& where) {
     if (o.csv_file.empty()) throw bad("--column needs --csv FILE");
     if (o.column.empty()) throw bad("--csv needs --column NAME (the column that holds the text)");
     if (!o.text_file.empty()) throw bad("give --text or --csv, not both");
-    throw bad("--csv/--column: reading a CSV column is not yet available (the CSV reader is not "
-              "merged yet); give a plain text file with --text FILE");
+  } else if (o.text_file.empty()) {
+    throw bad("the text task needs a corpus: --text FILE, or --csv FILE --column NAME");
   }
-  if (o.text_file.empty()) throw bad("the text task needs a corpus: --text FILE");
   if (o.html != "auto" && o.html != "on" && o.html != "off") {
     throw bad("--html '" + o.html + "' is not a setting (allowed: auto, on, off)");
   }
@@ -105,10 +104,14 @@ TextOptions text_options_from_json(const json& j, const std::string& where) {
   return o;
 }
 
+void add_text_csv_flag(cxxopts::Options& options) {
+  options.add_options("text")
+      ("csv", "text: a CSV whose --column holds the corpus", cxxopts::value<std::string>());
+}
+
 void add_text_source_flags(cxxopts::Options& options) {
   options.add_options("text")
       ("text", "text: the corpus, a UTF-8 text file", cxxopts::value<std::string>())
-      ("csv", "text: a CSV whose --column holds the corpus (not yet available)", cxxopts::value<std::string>())
       ("column", "text: the CSV column", cxxopts::value<std::string>())
       ("html", "text: HTML to text: auto (on for a CSV column), on, off", cxxopts::value<std::string>()->default_value("auto"))
       ("keep-urls", "text: keep URLs (removed by default)")
@@ -133,7 +136,6 @@ void add_text_model_flags(cxxopts::Options& options) {
       ("train-windows", "text: random windows for training", cxxopts::value<int64_t>()->default_value(std::to_string(d.train_windows)))
       ("val-windows", "text: random windows for validation, after the training ones",
        cxxopts::value<int64_t>()->default_value(std::to_string(d.val_windows)))
-      ("val-fraction", "text: sequential: the corpus's held-out tail", cxxopts::value<double>()->default_value("0.1"))
       ("embedding", "text: learned embedding of this size; 0 = one-hot", cxxopts::value<int64_t>()->default_value("0"))
       ("sample-every", "text: print a greedy sample every N epochs (kept in samples.txt); 0 = never",
        cxxopts::value<int64_t>()->default_value("0"))
@@ -162,7 +164,8 @@ TextOptions text_options_from_flags(const cxxopts::ParseResult& f, bool model_fl
   if (f.count("seq-len")) o.seq_len = f["seq-len"].as<int64_t>();  // the flag's shown default is sine's
   o.train_windows = f["train-windows"].as<int64_t>();
   o.val_windows = f["val-windows"].as<int64_t>();
-  o.val_fraction = f["val-fraction"].as<double>();
+  // --val-fraction is shared with the csv task, whose default (0) is not this task's.
+  if (f.count("val-fraction")) o.val_fraction = f["val-fraction"].as<double>();
   o.embedding = f["embedding"].as<int64_t>();
   o.sample_every = f["sample-every"].as<int64_t>();
   o.sample_length = f["sample-length"].as<int64_t>();
@@ -204,12 +207,15 @@ CleaningOptions cleaning_options(const TextOptions& o, bool markup_by_default) {
 }
 
 PreparedCorpus prepare_corpus(const TextOptions& o) {
-  // A CSV column becomes a FieldsSource of its fields once the CSV reader is here; check() refuses
-  // --csv until then.
-  const TextFileSource source(o.text_file);
+  std::unique_ptr<CorpusSource> source;
+  if (o.csv_file.empty()) {
+    source = std::make_unique<TextFileSource>(o.text_file);
+  } else {
+    source = std::make_unique<FieldsSource>(csv_column_source(o.csv_file, o.column));
+  }
   PreparedCorpus p;
-  p.source = source.describe();
-  p.text = read_corpus(source, cleaning_options(o, source.markup_by_default()));
+  p.source = source->describe();
+  p.text = read_corpus(*source, cleaning_options(o, source->markup_by_default()));
   p.vocabulary = CharVocabulary::build(
       p.text, o.min_count, o.preset == "d2l" ? VocabularyOrder::D2l : VocabularyOrder::Frequency);
   return p;

@@ -45,6 +45,8 @@ TextOptions text_options_from_json(const nlohmann::json& section, const std::str
 
 /// The source and cleaning flags (also `lstm-lab corpus`'s), in the "text" group.
 void add_text_source_flags(cxxopts::Options& options);
+/// --csv, for the corpus command (train and compare share the csv task's --csv).
+void add_text_csv_flag(cxxopts::Options& options);
 /// --preset d2l, for the corpus command (train and compare take the shared --preset).
 void add_text_preset_flag(cxxopts::Options& options);
 /// The rest of the task's flags: vocabulary, windows, encoding, samples.
