@@ -54,6 +54,7 @@ class TensorTask : public Task {
   BatchLoss loss(const torch::Tensor& prediction, const Batch& batch) const override {
     return {regression_loss(loss_, prediction, batch.target), batch.input.size(0)};
   }
+  std::vector<LossSpec> losses() const override { return {{"mse", "MSE"}, {"mae", "MAE"}}; }
   std::vector<MetricSpec> metrics() const override { return {}; }
   std::vector<std::unique_ptr<Metric>> make_metrics() const override { return {}; }
 

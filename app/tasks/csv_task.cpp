@@ -2,6 +2,7 @@
 
 #include "app/io/atomic_file.h"
 #include "app/tasks/error_metric.h"
+#include "app/train/losses.h"
 #include "app/train/trainer.h"
 #include "models/heads/sequence_regressor.h"
 
@@ -107,10 +108,10 @@ class CsvTask : public Task {
                                                    data_.target_size());
   }
 
+  std::vector<LossSpec> losses() const override { return regression_losses(); }
+
   BatchLoss loss(const torch::Tensor& prediction, const Batch& batch) const override {
-    auto mean = loss_ == "mae" ? torch::l1_loss(prediction, batch.target)
-                               : torch::mse_loss(prediction, batch.target);
-    return {mean, batch.input.size(0)};
+    return {regression_loss(loss_, prediction, batch.target), batch.input.size(0)};
   }
 
   std::vector<MetricSpec> metrics() const override { return {{"rmse", "RMSE"}, {"mae", "MAE"}}; }
@@ -181,6 +182,7 @@ TaskEntry csv_task_entry() {
   TaskEntry e;
   e.name = "csv";
   e.summary = "seed 000: any CSV time series, series_to_supervised, scaled, split in time";
+  e.losses = regression_losses();
   e.add_flags = [](cxxopts::Options& options) {
     const CsvSeriesOptions d;
     options.add_options("csv")
@@ -202,7 +204,7 @@ TaskEntry csv_task_entry() {
          cxxopts::value<int64_t>())
         ("train-fraction", "csv: fraction of the samples that train (default 0.8)",
          cxxopts::value<double>())
-        ("val-fraction", "csv: fraction validating after them; the rest is test",
+        ("val-fraction", "csv: fraction validating after them; the rest is test (text, sequential windows: the held-out tail, default 0.1)",
          cxxopts::value<double>()->default_value("0"))
         ("frame-after-split", "csv: split the rows first, then frame each split (seed 000's order)");
   };

@@ -7,6 +7,8 @@
 
 namespace lstmlab {
 
+std::vector<LossSpec> regression_losses() { return {{"mse", "MSE"}, {"mae", "MAE"}}; }
+
 void ErrorMetric::update(const torch::Tensor& prediction, const torch::Tensor& target) {
   const auto error = data_.to_original_scale(prediction.to(torch::kCPU, torch::kDouble)) -
                      data_.to_original_scale(target.to(torch::kCPU, torch::kDouble));

@@ -1,11 +1,15 @@
 #pragma once
-// RMSE and MAE in the data's own units: predictions and targets are taken back through the
-// dataset's scaling before they are compared, and summed in float64 over every target value.
+// What the regression tasks (sine, csv) share: their losses, and RMSE and MAE in the data's own
+// units (predictions and targets taken back through the dataset's scaling before they are
+// compared, summed in float64 over every target value).
 
 #include "app/tasks/task.h"
 #include "data/dataset.h"
 
 namespace lstmlab {
+
+/// MSE (the default) or MAE of the scaled values the model sees (app/train/losses.h computes them).
+std::vector<LossSpec> regression_losses();
 
 class ErrorMetric : public Metric {
  public:

@@ -57,10 +57,12 @@ bool runs(const std::string& command) { return std::system((command + " >/dev/nu
 class BenchAgainstPython : public ::testing::Test {
  protected:
   void SetUp() override { fs::create_directories(dir_); }
-  const std::string dir_ = paths_.path("bench");
 
  private:
-  lstmlab::test::TempPaths paths_;
+  lstmlab::test::TempPaths paths_;  // before dir_, which it names
+
+ protected:
+  const std::string dir_ = paths_.path("bench");
 };
 
 TEST_F(BenchAgainstPython, APythonWithoutTorchIsOneLineAndTheBenchRuns) {

@@ -48,8 +48,8 @@ class CliText : public ::testing::Test {
 
 TEST_F(CliText, RefusalsAreOneLineNamingTheProblem) {
   const auto csv = file("w.csv", "Id,Writeup\n1,<p>hi</p>\n");
-  expect_one_line_error("train --task text --csv '" + csv + "' --column Writeup --quiet",
-                        "--csv/--column: reading a CSV column is not yet available");
+  expect_one_line_error("train --task text --csv '" + csv + "' --column Notes --quiet",
+                        "no column 'Notes' (the columns: Id, Writeup)");
   expect_one_line_error("corpus --csv '" + csv + "' --out '" + dir("c") + "'",
                         "--csv needs --column NAME");
   const auto emoji = file("emoji.txt", "\xf0\x9f\x8e\x89 \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd\n");
@@ -63,9 +63,9 @@ TEST_F(CliText, RefusalsAreOneLineNamingTheProblem) {
                             dir("s") + "'",
                         "--seq-len 10 is longer than the corpus allows: it holds 3 characters");
   expect_one_line_error("train --task text --text '" + abc + "' --loss mse --quiet --out '" + dir("m") + "'",
-                        "--loss mse: the text task's loss is cross-entropy");
+                        "--loss 'mse' is not a loss the text task takes (allowed: cross-entropy)");
   expect_one_line_error("train --task sine --loss cross-entropy --quiet --out '" + dir("x") + "'",
-                        "--loss cross-entropy: the sine task regresses values");
+                        "--loss 'cross-entropy' is not a loss the sine task takes (allowed: mse, mae)");
   const auto sine = dir("sine");
   ASSERT_EQ(lstm_lab("train --task sine --points 40 --seq-len 5 --epochs 1 --hidden 4 --quiet "
                      "--no-plots --out '" + sine + "'").status, 0);
@@ -94,7 +94,7 @@ TEST_F(CliText, CorpusTrainCompareAndGenerate) {
   const auto config = read_file(run + "/config.json");
   EXPECT_NE(config.find("\"loss\": \"cross-entropy\""), std::string::npos);
   EXPECT_NE(config.find("\"clip\": 1.0"), std::string::npos) << "the text task clips by default";
-  EXPECT_NE(read_file(run + "/metrics.csv").find("val_perplexity,train_seconds,tokens_per_s"),
+  EXPECT_NE(read_file(run + "/metrics.csv").find("val_perplexity,lr,train_seconds,tokens_per_s"),
             std::string::npos);
   const auto g = lstm_lab("generate '" + run + "' --prompt 'abc ' --length 5", true);
   EXPECT_EQ(g.status, 0) << g.output;
