@@ -50,6 +50,10 @@ TEST_F(CliText, RefusalsAreOneLineNamingTheProblem) {
   const auto csv = file("w.csv", "Id,Writeup\n1,<p>hi</p>\n");
   expect_one_line_error("train --task text --csv '" + csv + "' --column Notes --quiet",
                         "no column 'Notes' (the columns: Id, Writeup)");
+  // The column read through the CSV reader, its HTML cleaned as a CSV column's is by default.
+  const auto column = dir("column");
+  ASSERT_EQ(lstm_lab("corpus --csv '" + csv + "' --column Writeup --out '" + column + "'").status, 0);
+  EXPECT_EQ(read_file(column + "/corpus.txt"), "hi");
   expect_one_line_error("corpus --csv '" + csv + "' --out '" + dir("c") + "'",
                         "--csv needs --column NAME");
   const auto emoji = file("emoji.txt", "\xf0\x9f\x8e\x89 \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd\n");
