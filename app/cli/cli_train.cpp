@@ -206,6 +206,7 @@ int train_command(int argc, const char* const* argv) {
   if (parse_common(options, argc, argv, f)) return 0;
 
   RunRequest request;
+  std::optional<RunDirClaim> claim;
   if (f.count("resume")) {
     request.run_dir = f["resume"].as<std::string>();
     request.config = resumed_config(f, request.run_dir);
@@ -214,10 +215,11 @@ int train_command(int argc, const char* const* argv) {
     request.config = config_from_flags(f);
     request.config.train.threads = at::get_num_threads();
     resolve_device(request.config.train.device);  // refused before a directory is made
-    request.run_dir = claim_run_dir(out_flag(f),
-                                    request.config.task + "-" + to_string(request.config.model.cell) +
-                                        "-" + to_string(request.config.model.kind),
-                                    f.count("overwrite") > 0);
+    claim.emplace(out_flag(f),
+                  request.config.task + "-" + to_string(request.config.model.cell) + "-" +
+                      to_string(request.config.model.kind),
+                  f.count("overwrite") > 0);
+    request.run_dir = claim->dir();
   }
   request.quiet = f.count("quiet") > 0;
   request.plots = f.count("no-plots") == 0;
@@ -260,7 +262,8 @@ int compare_command(int argc, const char* const* argv) {
   }
   config.train.threads = at::get_num_threads();
   resolve_device(config.train.device);
-  const auto dir = claim_run_dir(out_flag(f), "compare-" + config.task, f.count("overwrite") > 0);
+  const RunDirClaim claim(out_flag(f), "compare-" + config.task, f.count("overwrite") > 0);
+  const auto& dir = claim.dir();
   const bool quiet = f.count("quiet") > 0;
   install_interrupt_handler();
   const auto result = run_compare(config, dir, quiet, f.count("no-plots") == 0, std::cout);

@@ -38,7 +38,7 @@ void create_parents(const fs::path& dir) {
   }
 }
 
-std::string claim_given(const std::string& out, bool overwrite) {
+std::string claim_given(const std::string& out, bool overwrite, bool& created) {
   const fs::path dir(out);
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
@@ -61,26 +61,39 @@ std::string claim_given(const std::string& out, bool overwrite) {
     return out;
   }
   create_parents(dir);
-  fs::create_directories(dir, ec);
+  created = fs::create_directories(dir, ec);
   if (ec) throw std::invalid_argument(fmt::format("--out {}: cannot create it: {}", out, ec.message()));
   return out;
 }
 
-}  // namespace
-
-std::string claim_run_dir(const std::optional<std::string>& out, const std::string& prefix,
-                          bool overwrite) {
-  if (out) return claim_given(*out, overwrite);
+std::string claim(const std::optional<std::string>& out, const std::string& prefix, bool overwrite,
+                  bool& created) {
+  created = false;
+  if (out) return claim_given(*out, overwrite, created);
   const std::string base = fmt::format("runs/{}-{}", prefix, timestamp());
   create_parents(fs::path(base));
   for (int n = 1; n < 10000; ++n) {
     const std::string candidate = n == 1 ? base : fmt::format("{}-{}", base, n);
     std::error_code ec;
     // create_directory is the claim: it says true to exactly one of two racing processes.
-    if (fs::create_directory(candidate, ec)) return candidate;
+    if (fs::create_directory(candidate, ec)) {
+      created = true;
+      return candidate;
+    }
     if (ec) throw std::invalid_argument(fmt::format("cannot create '{}': {}", candidate, ec.message()));
   }
   throw std::invalid_argument("no free run directory under " + base + "-N; give --out DIR");
+}
+
+}  // namespace
+
+RunDirClaim::RunDirClaim(const std::optional<std::string>& out, const std::string& prefix,
+                         bool overwrite)
+    : dir_(claim(out, prefix, overwrite, created_)) {}
+
+RunDirClaim::~RunDirClaim() {
+  std::error_code ec;
+  if (created_ && fs::is_empty(dir_, ec) && !ec) fs::remove(dir_, ec);
 }
 
 }  // namespace lstmlab

@@ -308,6 +308,29 @@ TEST_F(Cli, ARunIsNeverWrittenOverWithoutOverwrite) {
   EXPECT_EQ(read_file(mine + "/thesis.tex"), "years of work");
 }
 
+TEST_F(Cli, ADataErrorLeavesNoEmptyRunDirectoryBehind) {
+  const auto csv = temp_dir("series.csv");
+  std::ofstream(csv) << "t,y\n1,2\n2,3\n3,5\n";
+  for (const std::string command : {"train", "compare"}) {
+    const auto dir = temp_dir(command + "-run");
+    const auto o = lstm_lab(command + " --quiet --no-plots --task csv --csv " + sh(csv) +
+                                " --target nosuch --out " + sh(dir),
+                            true);
+    EXPECT_EQ(o.status, 2) << o.output;
+    expect_contains(o.output, {"'nosuch' is not a column", csv});
+    EXPECT_FALSE(fs::exists(dir)) << command << " left the directory it made";
+  }
+  // A directory the user made is theirs: it stays, empty, after the same error.
+  const auto given = temp_dir("given");
+  fs::create_directories(given);
+  EXPECT_EQ(lstm_lab("train --quiet --task csv --csv " + sh(csv) + " --target nosuch --out " +
+                         sh(given),
+                     true)
+                .status,
+            2);
+  EXPECT_TRUE(fs::is_directory(given));
+}
+
 TEST_F(Cli, RunsStartedInTheSameSecondGetTheirOwnDirectories) {
   const auto cwd = temp_dir("cwd");
   fs::create_directories(cwd);
