@@ -72,6 +72,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
     const double scale = std::max(std::abs(hb[i].train_loss), 1e-300);
     const double rel = std::abs(hs[i].train_loss - hb[i].train_loss) / scale;
     result.rel_diffs.push_back(rel);
+    if (result.first_epoch_over == 0 && !(rel <= result.tolerance)) result.first_epoch_over = hb[i].epoch;
     if (!(rel <= result.max_rel_diff)) {  // NaN counts as the worst
       result.max_rel_diff = std::isnan(rel) ? std::numeric_limits<double>::infinity() : rel;
       result.worst_epoch = hb[i].epoch;
@@ -87,6 +88,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& out_dir, b
                                        {"scratch", run_summary(result.scratch, task->count_unit())},
                                        {"max_rel_diff", result.max_rel_diff},
                                        {"worst_epoch", result.worst_epoch},
+                                       {"first_epoch_over", result.first_epoch_over},
                                        {"tolerance", result.tolerance},
                                        {"agree", result.pass()}}
                                 .dump(2) +
@@ -116,7 +118,10 @@ std::string compare_verdict(const CompareResult& r, const RunConfig& config) {
                      "{} {:.0e}: {}",
                      r.max_rel_diff,
                      r.worst_epoch > 0 ? fmt::format(" (epoch {})", r.worst_epoch) : std::string(),
-                     config.train.dtype, r.tolerance, r.pass() ? "agree" : "DIVERGED");
+                     config.train.dtype, r.tolerance,
+                     r.pass() ? "agree"
+                              : fmt::format("DIVERGED from epoch {} (within the tolerance before it)",
+                                            r.first_epoch_over));
 }
 
 void print_compare(const CompareResult& r, const RunConfig& config, std::ostream& out) {
@@ -137,7 +142,8 @@ void print_compare(const CompareResult& r, const RunConfig& config, std::ostream
   if (!hb.empty() && !hs.empty()) {
     out << fmt::format("{:<28} {:>14.6g} {:>14.6g}\n", "final train loss", hb.back().train_loss,
                        hs.back().train_loss);
-    if (!r.builtin.metrics.empty()) {
+    // The last epoch's validation figures, unless the held-out split printed below is validation.
+    if (!r.builtin.metrics.empty() && r.builtin.held_out != Split::Validation) {
       const auto& first = r.builtin.metrics.front();
       out << fmt::format("{:<28} {:>14.6g} {:>14.6g}\n", "final validation " + first.label,
                          metric_value(hb.back().val_metrics, first.name),

@@ -16,6 +16,7 @@ struct CompareResult {
   std::vector<double> rel_diffs;  ///< per epoch, |scratch - builtin| / |builtin| of the train loss
   double max_rel_diff = 0;        ///< the largest of rel_diffs (inf when one is NaN)
   int64_t worst_epoch = 0;
+  int64_t first_epoch_over = 0;  ///< the first epoch whose difference exceeds the tolerance; 0: none
   double tolerance = 0;
   double builtin_epoch_seconds = 0;  ///< median train seconds per epoch
   double scratch_epoch_seconds = 0;

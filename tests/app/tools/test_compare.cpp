@@ -109,3 +109,23 @@ TEST_F(Compare, InitialWeightsAreIdentical) {
 }
 
 }  // namespace
+
+// A verdict that fails names where the trajectories parted, not only where they were furthest.
+TEST(CompareVerdict, DivergedNamesTheFirstEpochOverTheTolerance) {
+  lstmlab::CompareResult r;
+  r.tolerance = 1e-3;
+  r.max_rel_diff = 7.048e-3;
+  r.worst_epoch = 47;
+  r.first_epoch_over = 38;
+  lstmlab::RunConfig config;
+  config.train.dtype = "float32";
+  EXPECT_EQ(lstmlab::compare_verdict(r, config),
+            "largest per-epoch train-loss difference: 7.048e-03 relative (epoch 47); tolerance for "
+            "float32 1e-03: DIVERGED from epoch 38 (within the tolerance before it)");
+  r.max_rel_diff = 5.654e-6;
+  r.worst_epoch = 59;
+  r.first_epoch_over = 0;
+  EXPECT_EQ(lstmlab::compare_verdict(r, config),
+            "largest per-epoch train-loss difference: 5.654e-06 relative (epoch 59); tolerance for "
+            "float32 1e-03: agree");
+}
