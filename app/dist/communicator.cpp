@@ -11,7 +11,10 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <utility>
 
 namespace lstmlab {
 namespace {
@@ -33,6 +36,25 @@ double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.cou
 torch::Tensor on_backend(const torch::Tensor& t, const std::string& backend) {
   return backend == "nccl" && !t.is_cuda() ? t.to(torch::kCUDA) : t;
 }
+
+// c10d's sockets log every failed bind and connect attempt through glog before they throw; the one
+// line made from the exception says it all, so glog is held at FATAL while the ranks meet. The
+// flag is looked up in the process (LibTorch's glog), so a LibTorch without glog needs nothing.
+class QuietGlog {
+ public:
+  QuietGlog() : level_(static_cast<int*>(::dlsym(RTLD_DEFAULT, "_ZN3fLI17FLAGS_minloglevelE"))) {
+    if (level_) saved_ = std::exchange(*level_, 3);
+  }
+  ~QuietGlog() {
+    if (level_) *level_ = saved_;
+  }
+  QuietGlog(const QuietGlog&) = delete;
+  QuietGlog& operator=(const QuietGlog&) = delete;
+
+ private:
+  int* level_;
+  int saved_ = 0;
+};
 
 }  // namespace
 
@@ -60,6 +82,7 @@ Communicator::Communicator(const DistEnv& env, const CommOptions& options)
     : env_(env), options_(options) {
   check_backend(options_.backend);
   const auto where = fmt::format("{}:{}", env_.master_addr, env_.master_port);
+  QuietGlog quiet;
   try {
     c10d::TCPStoreOptions o;
     o.port = env_.master_port;
