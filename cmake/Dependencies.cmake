@@ -14,8 +14,27 @@ find_library(CSV_LIBRARY csv REQUIRED)
 add_library(csv::csv UNKNOWN IMPORTED)
 set_target_properties(csv::csv PROPERTIES IMPORTED_LOCATION ${CSV_LIBRARY}
                                           INTERFACE_INCLUDE_DIRECTORIES ${CSV_INCLUDE_DIR})
+# Data-parallel training (app/dist/) runs on LibTorch's own c10d. Its ProcessGroupGloo.hpp includes
+# gloo's headers, which Debian ships apart (libgloo-dev); LibTorch's library has Gloo built in.
+find_path(GLOO_INCLUDE_DIR gloo/config.h HINTS ${TORCH_INCLUDE_DIRS}
+          DOC "gloo's headers (Debian: libgloo-dev), for c10d's ProcessGroupGloo")
+if(NOT GLOO_INCLUDE_DIR)
+  message(FATAL_ERROR "gloo's headers (gloo/config.h) are missing: install libgloo-dev "
+                      "(cmake/install-deps.sh does); LibTorch's c10d needs them for ProcessGroupGloo")
+endif()
+# NCCL: only a CUDA LibTorch has ProcessGroupNCCL built in.
+set(LSTMLAB_NCCL_DEFAULT OFF)
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
+  set(LSTMLAB_NCCL_DEFAULT ON)
+endif()
+option(LSTMLAB_NCCL "--dist-backend nccl (a CUDA LibTorch built with NCCL)" ${LSTMLAB_NCCL_DEFAULT})
 if(LSTMLAB_BUILD_TESTS)
   find_package(GTest 1.10 REQUIRED)
+endif()
+if(LSTMLAB_NCCL)
+  message(STATUS "lstm-lab: c10d backends gloo, nccl")
+else()
+  message(STATUS "lstm-lab: c10d backend gloo (no NCCL in this LibTorch)")
 endif()
 message(STATUS "lstm-lab: Torch ${Torch_VERSION}, fmt ${fmt_VERSION}, cxxopts ${cxxopts_VERSION}, "
                "ICU ${ICU_VERSION}, gumbo ${GUMBO_VERSION}")

@@ -16,6 +16,7 @@ packages=(
   libgumbo-dev                   # the text task: HTML to text with an HTML5 parser
   libicu-dev                     # the text task: emoji and pictographs by Unicode property, case, whitespace
   pkg-config                     # finds gumbo for CMake
+  libgloo-dev                    # gloo's headers, which LibTorch's c10d ProcessGroupGloo.hpp includes (data-parallel training)
 )
 
 missing=()

@@ -1,5 +1,9 @@
 #include "app/cli/cli.h"
+#include "app/cli/dist_flags.h"
 #include "app/cli/presets.h"
+#include "app/dist/dist_env.h"
+#include "app/dist/local_launcher.h"
+#include "app/io/json_file.h"
 #include "app/io/weights_file.h"
 #include "app/tools/compare.h"
 #include "app/platform/device.h"
@@ -144,7 +148,9 @@ RunConfig config_from_flags(const cxxopts::ParseResult& flags) {
 
 // Flags a resumed run takes; every other setting is fixed by the run's config.json.
 const std::set<std::string>& resumable_flags() {
-  static const std::set<std::string> flags = {"resume", "epochs", "quiet", "no-plots", "threads"};
+  static const std::set<std::string> flags = {"resume",  "epochs",       "quiet",
+                                              "no-plots", "threads",     "nproc",
+                                              "dist-backend", "dist-timeout"};
   return flags;
 }
 
@@ -194,6 +200,42 @@ void print_notes(const std::vector<std::string>& notes) {
   for (const auto& n : notes) std::cout << n << "\n";
 }
 
+// A resumed data-parallel run may run on another number of ranks: the global batch is
+// config.json's --batch-size either way, so the run goes on as it would have (to rounding).
+void note_world_size(const std::string& dir, int world_size) {
+  const auto path = dir + "/config.json";
+  int recorded = 1;
+  try {
+    const auto record = read_json_file(path);
+    if (record.contains("distributed")) recorded = record.at("distributed").at("world_size").get<int>();
+  } catch (const std::exception&) {
+    return;  // resumed_config has read it already; nothing to add
+  }
+  if (recorded == world_size) return;
+  std::cerr << fmt::format(
+      "lstm-lab train: resuming a run of {} rank(s) on {}: its global batch (config.json's "
+      "batch_size) is unchanged, so it goes on as the same run would, up to rounding\n",
+      recorded, world_size);
+}
+
+// Every rank runs the whole command; one whose run fails leaves its message for the others.
+RunResult train_as_rank(const RunRequest& request) {
+  if (!request.comm) return train_run(request, std::cout);
+  try {
+    auto result = train_run(request, std::cout);
+    request.comm->finish();
+    return result;
+  } catch (const DistError&) {
+    throw;  // a reaction to another rank: that rank's own message is the news
+  } catch (const c10::Error& e) {
+    request.comm->report_failure(e.what_without_backtrace());
+    throw;
+  } catch (const std::exception& e) {
+    request.comm->report_failure(e.what());
+    throw;
+  }
+}
+
 }  // namespace
 
 int train_command(int argc, const char* const* argv) {
@@ -201,9 +243,29 @@ int train_command(int argc, const char* const* argv) {
   add_run_flags(options);
   options.add_options("training")("resume", "continue the stopped run in this directory",
                                   cxxopts::value<std::string>());
+  add_dist_flags(options);
   add_common_flags(options);
   cxxopts::ParseResult f;
   if (parse_common(options, argc, argv, f)) return 0;
+
+  if (f.count("nproc")) {
+    const int nproc = f["nproc"].as<int>();
+    if (nproc < 1) throw std::invalid_argument(fmt::format("--nproc must be at least 1, got {}", nproc));
+    if (const auto env = dist_env_from_environment()) {
+      throw std::invalid_argument(fmt::format(
+          "--nproc: this process is already {} ({}): start the ranks with torchrun (or srun) or "
+          "with --nproc, not both",
+          describe(*env), env->source));
+    }
+    check_backend(f["dist-backend"].as<std::string>());
+    // The flags are checked once here, so that a mistake is one line rather than one per rank.
+    if (f.count("resume")) {
+      resumed_config(f, f["resume"].as<std::string>());
+    } else {
+      config_from_flags(f);
+    }
+    return launch_local_ranks({nproc, rank_arguments(argc, argv, nproc)}, std::cerr);
+  }
 
   RunRequest request;
   std::optional<RunDirClaim> claim;
@@ -215,16 +277,28 @@ int train_command(int argc, const char* const* argv) {
     request.config = config_from_flags(f);
     request.config.train.threads = at::get_num_threads();
     resolve_device(request.config.train.device);  // refused before a directory is made
-    claim.emplace(out_flag(f),
-                  request.config.task + "-" + to_string(request.config.model.cell) + "-" +
-                      to_string(request.config.model.kind),
-                  f.count("overwrite") > 0);
-    request.run_dir = claim->dir();
   }
-  request.quiet = f.count("quiet") > 0;
+  const auto env = dist_env_from_environment();
+  const bool rank0 = !env || env->rank == 0;
+  if (!request.resume) {
+    // Rank 0 alone claims the run directory; the others never write there.
+    if (rank0) {
+      claim.emplace(out_flag(f),
+                    request.config.task + "-" + to_string(request.config.model.cell) + "-" +
+                        to_string(request.config.model.kind),
+                    f.count("overwrite") > 0);
+      request.run_dir = claim->dir();
+    } else {
+      request.run_dir = out_flag(f).value_or("(rank 0's run directory)");
+    }
+  }
+  request.comm = join_ranks(f);
+  if (request.resume && rank0) note_world_size(request.run_dir, request.comm ? request.comm->size() : 1);
+  request.quiet = f.count("quiet") > 0 || !rank0;
   request.plots = f.count("no-plots") == 0;
   install_interrupt_handler();
-  const auto result = train_run(request, std::cout);
+  const auto result = train_as_rank(request);
+  if (!rank0) return result.stopped ? 130 : 0;
   if (result.stopped) {
     std::cerr << fmt::format("stopped: checkpoint saved; continue with lstm-lab train --resume {}\n",
                              request.run_dir);
@@ -233,6 +307,13 @@ int train_command(int argc, const char* const* argv) {
   if (request.quiet) return 0;
   std::cout << fmt::format("{} {}; run in {}\n", to_string(result.held_out),
                            describe_evaluation(result.evaluation, result.metrics), request.run_dir);
+  if (result.world_size > 1) {
+    std::cout << fmt::format(
+        "{} ranks ({}): training steps {:.2f} s on rank 0, of which the all-reduce {:.2f} s "
+        "({:.1f}%)\n",
+        result.world_size, request.comm->backend(), result.step_seconds, result.collective_seconds,
+        result.step_seconds > 0 ? 100.0 * result.collective_seconds / result.step_seconds : 0.0);
+  }
   print_notes(result.notes);
   return 0;
 }

@@ -16,6 +16,11 @@ void ErrorMetric::update(const torch::Tensor& prediction, const torch::Tensor& t
   count_ += error.numel();
 }
 
+void ErrorMetric::set_sums(const std::vector<double>& sums) {
+  sum_ = sums.at(0);
+  count_ = static_cast<int64_t>(sums.at(1));
+}
+
 double ErrorMetric::compute() const {
   if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
   const double mean = sum_ / static_cast<double>(count_);

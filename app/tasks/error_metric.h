@@ -17,6 +17,8 @@ class ErrorMetric : public Metric {
   ErrorMetric(const Dataset& data, bool squared) : data_(data), squared_(squared) {}
   void update(const torch::Tensor& prediction, const torch::Tensor& target) override;
   double compute() const override;
+  std::vector<double> sums() const override { return {sum_, static_cast<double>(count_)}; }
+  void set_sums(const std::vector<double>& sums) override;
 
  private:
   const Dataset& data_;

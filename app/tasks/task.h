@@ -35,6 +35,12 @@ class Metric {
   virtual void update(const torch::Tensor& prediction, const torch::Tensor& target) = 0;
   /// The value over every batch so far; NaN when there was none.
   virtual double compute() const = 0;
+  /// The sums the value is computed from (a sum and a count, say), so that ranks that each saw
+  /// part of a split add theirs (torchmetrics' dist_reduce_fx="sum"). Empty when the metric is not
+  /// a function of sums; a data-parallel run then evaluates the whole split on every rank.
+  virtual std::vector<double> sums() const { return {}; }
+  /// Replaces the sums by `sums` (every rank's, added).
+  virtual void set_sums(const std::vector<double>& sums) { (void)sums; }
 };
 
 /// A loss a task trains with: its --loss and config.json name, and how plots and summaries label

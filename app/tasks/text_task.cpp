@@ -40,6 +40,11 @@ class Perplexity : public Metric {
     if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
     return std::exp(sum_ / static_cast<double>(count_));
   }
+  std::vector<double> sums() const override { return {sum_, static_cast<double>(count_)}; }
+  void set_sums(const std::vector<double>& sums) override {
+    sum_ = sums.at(0);
+    count_ = static_cast<int64_t>(sums.at(1));
+  }
 
  private:
   double sum_ = 0;

@@ -1,5 +1,6 @@
 #include "app/train/train_run.h"
 
+#include "app/dist/communicator.h"
 #include "app/io/atomic_file.h"
 #include "app/io/weights_file.h"
 #include "app/tasks/registry.h"
@@ -41,12 +42,21 @@ nlohmann::json run_summary(const RunResult& r, const std::string& count_unit) {
   for (const auto& [split, e] : r.splits) splits[to_string(split)] = evaluation_json(e);
   std::vector<double> rates;
   for (const auto& m : r.history) rates.push_back(m.examples_per_s);
-  return {{"loss", r.loss.name},
-          {"epochs", r.history.size()},
-          {"held_out", to_string(r.held_out)},
-          {"splits", splits},
-          {"seconds_per_epoch_median", median_epoch_seconds(r.history)},
-          {count_unit + "_per_s_median", median(rates)}};
+  nlohmann::json summary = {{"loss", r.loss.name},
+                            {"epochs", r.history.size()},
+                            {"held_out", to_string(r.held_out)},
+                            {"splits", splits},
+                            {"seconds_per_epoch_median", median_epoch_seconds(r.history)},
+                            {count_unit + "_per_s_median", median(rates)}};
+  if (r.world_size > 1) {
+    // Rank 0's view: the all-reduce calls include waiting for the slowest rank.
+    summary["distributed"] = {
+        {"world_size", r.world_size},
+        {"step_seconds", r.step_seconds},
+        {"allreduce_seconds", r.collective_seconds},
+        {"allreduce_share", r.step_seconds > 0 ? r.collective_seconds / r.step_seconds : 0.0}};
+  }
+  return summary;
 }
 
 std::string describe_evaluation(const Evaluation& e, const std::vector<MetricSpec>& specs) {
@@ -81,7 +91,7 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
     if (!request.resume) load_init_weights(config.model, *model);
   }
   Trainer trainer(model, *task, config, request.run_dir, log, request.quiet, request.label,
-                  request.hooks);
+                  request.hooks, request.comm);
   if (request.resume) trainer.resume();
   if (!request.quiet && !request.resume) log << request.label << data.describe() << "\n";
 
@@ -91,17 +101,25 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
   result.loss = find_loss(task->losses(), config.train.loss, "the " + config.task + " task");
   result.history = trainer.fit();
   result.stopped = trainer.stopped();
+  result.world_size = request.comm ? request.comm->size() : 1;
+  result.step_seconds = trainer.step_seconds();
+  result.collective_seconds = trainer.collective_seconds();
   if (result.stopped) return result;
 
   const auto& dir = request.run_dir;
+  // Every rank holds the same weights now: each evaluates whole, rank 0 writes.
+  const bool writes = trainer.writes();
+  const bool whole = request.comm != nullptr;
   result.held_out = held_out_split(data);
-  const auto predictions = task->prediction_writer(dir + "/predictions.csv");
-  result.evaluation = trainer.evaluate(result.held_out, predictions.get());
+  const auto predictions = writes ? task->prediction_writer(dir + "/predictions.csv") : nullptr;
+  result.evaluation = trainer.evaluate(result.held_out, predictions.get(), whole);
   if (predictions) predictions->commit();
   for (const auto split : {Split::Train, Split::Validation, Split::Test}) {
     if (data.size(split) == 0) continue;
-    result.splits[split] = split == result.held_out ? result.evaluation : trainer.evaluate(split);
+    result.splits[split] =
+        split == result.held_out ? result.evaluation : trainer.evaluate(split, nullptr, whole);
   }
+  if (!writes) return result;
   write_file_atomically(dir + "/summary.json",
                         run_summary(result, task->count_unit()).dump(2) + "\n");
   if (request.plots) {

@@ -22,6 +22,9 @@ struct RunRequest {
   std::string label;       ///< progress-line prefix
   SequenceModelPtr model;  ///< prebuilt (compare); null: built from config, seeded
   TrainerHooks hooks;
+  /// One rank of a data-parallel run (app/dist/); null: one process. Rank 0 writes the run
+  /// directory; every rank evaluates the final splits whole, without collectives.
+  std::shared_ptr<Communicator> comm;
 };
 
 struct RunResult {
@@ -33,6 +36,9 @@ struct RunResult {
   LossSpec loss;                       ///< the task's loss the run trained with
   bool stopped = false;   ///< Ctrl-C: a checkpoint was saved mid-run
   std::vector<std::string> notes;  ///< where the plots are, or how to get them
+  int world_size = 1;              ///< ranks of a data-parallel run; 1: one process
+  double step_seconds = 0;         ///< this process's training steps, in this fit
+  double collective_seconds = 0;   ///< of which in the loss's and the gradients' all-reduce
   SequenceModelPtr model;
 };
 

@@ -1,5 +1,7 @@
 #include "app/train/trainer.h"
 
+#include "app/dist/communicator.h"
+#include "app/dist/data_parallel.h"
 #include "app/io/atomic_file.h"
 #include "app/platform/device.h"
 #include "app/platform/platform_report.h"
@@ -86,7 +88,7 @@ Split held_out_split(const Dataset& data) {
 
 Trainer::Trainer(SequenceModelPtr model, const Task& task, RunConfig config,
                  std::string run_dir, std::ostream& log, bool quiet, std::string label,
-                 TrainerHooks hooks)
+                 TrainerHooks hooks, std::shared_ptr<Communicator> comm)
     : model_(std::move(model)),
       task_(task),
       data_(task.data()),
@@ -101,7 +103,8 @@ Trainer::Trainer(SequenceModelPtr model, const Task& task, RunConfig config,
       train_loader_(data_, Split::Train,
                     LoaderOptions{config_.train.batch_size, config_.train.shuffle,
                                   config_.train.seed, device_, dtype_}),
-      callbacks_(config_.train) {
+      callbacks_(config_.train),
+      comm_(std::move(comm)) {
   validate_settings(config_);
   find_loss(task_.losses(), config_.train.loss, "this task");
   if (callbacks_.needs_validation() && data_.size(Split::Validation) == 0) {
@@ -114,18 +117,32 @@ Trainer::Trainer(SequenceModelPtr model, const Task& task, RunConfig config,
         "--shuffle: this task's consecutive batches continue one another and carry the recurrent "
         "state across; a shuffled order would hand each batch an unrelated state");
   }
+  if (comm_ && task_.carries_state() && config_.train.batch_size < comm_->size()) {
+    throw std::invalid_argument(fmt::format(
+        "--batch-size {}: this task's batch is its parallel streams and each of the {} ranks "
+        "carries its own, so the batch needs at least one stream per rank",
+        config_.train.batch_size, comm_->size()));
+  }
+  model_->to(device_, dtype_);
+  optimizer_ = make_optimizer(config_.train, model_->parameters());
+  if (!writes()) return;  // rank 0 alone makes the run directory
   // The run directory first: a user should learn it cannot be made before any training.
   std::error_code ec;
   std::filesystem::create_directories(run_dir_, ec);
   if (ec || !std::filesystem::is_directory(run_dir_)) {
     throw std::runtime_error("cannot create run directory '" + run_dir_ + "': " + ec.message());
   }
-  model_->to(device_, dtype_);
-  optimizer_ = make_optimizer(config_.train, model_->parameters());
 }
 
+bool Trainer::writes() const { return !comm_ || comm_->rank() == 0; }
+
 void Trainer::write_config() const {
+  if (!writes()) return;
   auto record = to_json(config_);
+  // Not read back as a setting: a resumed run may run on another world size (the global batch is
+  // config.train.batch_size either way).
+  record["distributed"] = {{"world_size", comm_ ? comm_->size() : 1},
+                           {"backend", comm_ ? comm_->backend() : std::string("none")}};
   record["libtorch"] = TORCH_VERSION;
   record["runtime"] = describe_runtime(device_);
   record["platform"] = platform_json();  // CPU, BLAS and its core: not read back by resume
@@ -158,10 +175,14 @@ void Trainer::resume() {
     for (const auto& p : extras.best_parameters) best.push_back(p.to(device_, dtype_));
     callbacks_.load_state(extras.callbacks, std::move(best));
   }
-  if (extras.state.h.defined()) carried_ = RecurrentState{extras.state.h.to(device_, dtype_),
-                                                         extras.state.c.defined()
-                                                             ? extras.state.c.to(device_, dtype_)
-                                                             : extras.state.c};
+  if (extras.state.h.defined()) {
+    carried_ = RecurrentState{extras.state.h.to(device_, dtype_),
+                              extras.state.c.defined() ? extras.state.c.to(device_, dtype_)
+                                                       : extras.state.c};
+    // The checkpoint holds every stream's state; a rank goes on with its own.
+    carried_rows_ = carried_->h.size(1);
+    if (comm_) carried_ = shard(*carried_, shard_rows(carried_rows_, comm_->rank(), comm_->size()));
+  }
   auto generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(extras.rng_state);
 }
@@ -224,12 +245,22 @@ std::vector<EpochMetrics> Trainer::history_from(const torch::Tensor& t) const {
 void Trainer::save(const TrainPosition& position) {
   CheckpointExtras extras{position, at::detail::getDefaultCPUGenerator().get_state(),
                           history_tensor(), {}, callbacks_.state(), callbacks_.best_parameters()};
-  // Mid-epoch, a carrying task's state is part of where the run stands.
-  if (position.step > 0 && carried_) extras.state = *carried_;
+  // Mid-epoch, a carrying task's state is part of where the run stands: every rank's streams.
+  if (position.step > 0 && carried_) {
+    extras.state = *carried_;
+    if (comm_) {
+      const auto whole = [&](const torch::Tensor& t) {
+        return t.defined() ? gather_rows(*comm_, t, carried_rows_, "the carried state") : t;
+      };
+      extras.state = {whole(carried_->h), whole(carried_->c)};
+    }
+  }
+  if (!writes()) return;
   save_checkpoint(checkpoint_path(), *model_, *optimizer_, extras);
 }
 
 void Trainer::write_metrics_csv() const {
+  if (!writes()) return;
   const auto columns = history_columns();
   std::string csv;
   for (size_t i = 0; i < columns.size(); ++i) csv += (i ? "," : "") + columns[i];
@@ -242,7 +273,16 @@ void Trainer::write_metrics_csv() const {
   write_file_atomically(run_dir_ + "/metrics.csv", csv);
 }
 
-Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions) {
+Trainer::StepSums Trainer::sum_over_ranks(double loss_sum, int64_t count,
+                                          const std::string& where) {
+  auto sums = torch::tensor({loss_sum, static_cast<double>(count), g_stop ? 1.0 : 0.0},
+                            torch::kDouble);
+  comm_->all_reduce_sum(sums, "the loss " + where);
+  const double* v = sums.data_ptr<double>();
+  return {v[0], static_cast<int64_t>(v[1]), v[2] > 0};
+}
+
+Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions, bool whole) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   Evaluation e;
   e.loss = nan;
@@ -256,9 +296,17 @@ Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions) {
   torch::NoGradGuard no_grad;
   model_->eval();
   auto metrics = task_.make_metrics();
+  // Each rank its rows, the sums added after, when every metric is a function of sums.
+  const bool sharded = comm_ && !whole && std::all_of(metrics.begin(), metrics.end(), [](const auto& m) {
+                         return !m->sums().empty();
+                       });
   double loss_sum = 0;
   std::optional<RecurrentState> state;  // a split is one continuous stream for a carrying task
-  for (const auto& batch : loader.epoch(0)) {
+  for (const auto& global : loader.epoch(0)) {
+    const Batch batch =
+        sharded ? shard(global, shard_rows(global.input.size(0), comm_->rank(), comm_->size()))
+                : global;
+    if (batch.input.size(0) == 0) continue;
     auto out = model_->run(batch.input, fitted(state, batch.input.size(0)));
     if (task_.carries_state()) state = out.state;
     check_loss_shapes(out.prediction, batch.target);
@@ -269,6 +317,24 @@ Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions) {
     if (predictions) predictions->write(out.prediction, batch.target);
   }
   model_->train();
+  if (sharded) {
+    std::vector<double> sums = {loss_sum, static_cast<double>(e.count)};
+    for (const auto& m : metrics) {
+      const auto s = m->sums();
+      sums.insert(sums.end(), s.begin(), s.end());
+    }
+    auto t = torch::tensor(sums, torch::kDouble);
+    comm_->all_reduce_sum(t, "the " + to_string(split) + " metrics");
+    const double* v = t.data_ptr<double>();
+    loss_sum = v[0];
+    e.count = static_cast<int64_t>(v[1]);
+    size_t at = 2;
+    for (auto& m : metrics) {
+      const auto n = m->sums().size();
+      m->set_sums(std::vector<double>(v + at, v + at + n));
+      at += n;
+    }
+  }
   e.loss = e.count > 0 ? loss_sum / static_cast<double>(e.count) : nan;
   for (size_t i = 0; i < metrics.size(); ++i) e.metrics[i].second = metrics[i]->compute();
   return e;
@@ -281,6 +347,8 @@ const std::vector<EpochMetrics>& Trainer::fit() {
   const auto mode = Progress::detect(quiet_);
   Progress progress(log_, mode, label_, epochs, task_.count_unit());
   model_->train();
+  // Every rank starts from rank 0's weights (DistributedDataParallel's first broadcast).
+  if (comm_) broadcast_from_rank0(*comm_, model_->parameters(), "the initial weights");
   for (int64_t epoch = position_.epoch; epoch < epochs && !callbacks_.stopped_early(); ++epoch) {
     const double lr = callbacks_.lr_for_epoch(epoch);
     set_lr(lr);
@@ -296,12 +364,37 @@ const std::vector<EpochMetrics>& Trainer::fit() {
              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
     for (int64_t step = position_.step; step < n_batches; ++step) {
-      const auto& batch = batches[static_cast<size_t>(step)];
-      auto out = model_->run(batch.input, fitted(carried_, batch.input.size(0)));
-      if (task_.carries_state()) carried_ = detached(out.state);
-      check_loss_shapes(out.prediction, batch.target);
-      const auto batch_loss = task_.loss(out.prediction, batch);
-      const double value = batch_loss.mean.item<double>();
+      const auto step_start = std::chrono::steady_clock::now();
+      const auto since = [](std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      };
+      const auto& global = batches[static_cast<size_t>(step)];
+      const int64_t rows = global.input.size(0);
+      // A rank trains on its rows of the global batch (all of them in one process).
+      const Batch batch =
+          comm_ ? shard(global, shard_rows(rows, comm_->rank(), comm_->size())) : global;
+      BatchLoss batch_loss;
+      if (batch.input.size(0) > 0) {
+        auto out = model_->run(batch.input, fitted(carried_, batch.input.size(0)));
+        if (task_.carries_state()) {
+          carried_ = detached(out.state);
+          carried_rows_ = rows;
+        }
+        check_loss_shapes(out.prediction, batch.target);
+        batch_loss = task_.loss(out.prediction, batch);
+      }
+      const double local_mean = batch_loss.mean.defined() ? batch_loss.mean.item<double>() : 0.0;
+      // The global batch's loss sum and count; a stop asked on any rank stops every rank here.
+      const auto where = comm_ ? fmt::format("(epoch {}, step {})", epoch + 1, step + 1) : "";
+      auto collective_start = std::chrono::steady_clock::now();
+      const StepSums sums =
+          comm_ ? sum_over_ranks(local_mean * static_cast<double>(batch_loss.count),
+                                 batch_loss.count, where)
+                : StepSums{local_mean * static_cast<double>(batch_loss.count), batch_loss.count,
+                           false};
+      if (comm_) collective_seconds_ += since(collective_start);
+      const double value =
+          comm_ ? sums.loss_sum / static_cast<double>(std::max<int64_t>(sums.count, 1)) : local_mean;
       if (!std::isfinite(value)) {
         throw NonFiniteLoss(fmt::format(
             "epoch {}, step {}: the loss is {}; training stopped. Nothing was saved over the last "
@@ -309,20 +402,36 @@ const std::vector<EpochMetrics>& Trainer::fit() {
             epoch + 1, step + 1, value, checkpoint_path(), history_.size()));
       }
       optimizer_->zero_grad();
-      batch_loss.mean.backward();
+      if (batch_loss.mean.defined()) {
+        // Weighted by the rank's share of the global count, the ranks' gradients add up to the
+        // gradient of the global batch's mean (unequal shards included).
+        if (comm_) {
+          (batch_loss.mean * (static_cast<double>(batch_loss.count) /
+                              static_cast<double>(sums.count)))
+              .backward();
+        } else {
+          batch_loss.mean.backward();
+        }
+      }
+      if (comm_) {
+        collective_start = std::chrono::steady_clock::now();
+        all_reduce_gradients(*comm_, model_->parameters(), "the gradients " + where);
+        collective_seconds_ += since(collective_start);
+      }
       if (config_.train.clip > 0) {
         torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.train.clip);
       }
       optimizer_->step();
+      step_seconds_ += since(step_start);
 
-      const int64_t n = batch_loss.count;
-      position_.loss_sum += value * static_cast<double>(n);
+      const int64_t n = sums.count;
+      position_.loss_sum += comm_ ? sums.loss_sum : value * static_cast<double>(n);
       position_.loss_count += n;
       position_.step = step + 1;
       progress.step(step + 1, position_.loss_sum / static_cast<double>(position_.loss_count),
                     position_.loss_count);
       if (hooks_.after_step) hooks_.after_step(epoch, step + 1);
-      if (g_stop) {
+      if (comm_ ? sums.stop : g_stop.load()) {
         position_.seconds = epoch_seconds();
         save(position_);
         stopped_ = true;
@@ -349,7 +458,10 @@ const std::vector<EpochMetrics>& Trainer::fit() {
     save(position_);
     write_metrics_csv();
     progress.end_epoch(format_metrics(m, task_.metrics(), task_.count_unit()));
-    task_.after_epoch(*model_, epoch + 1, run_dir_, mode == Progress::Mode::Quiet ? nullptr : &log_);
+    if (writes()) {
+      task_.after_epoch(*model_, epoch + 1, run_dir_,
+                        mode == Progress::Mode::Quiet ? nullptr : &log_);
+    }
     if (stop_now && !quiet_) {
       log_ << label_
            << fmt::format("early stopping: {} epoch(s) without improvement; the best was epoch {}\n",

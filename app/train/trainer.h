@@ -23,6 +23,8 @@
 
 namespace lstmlab {
 
+class Communicator;
+
 /// Named values in the task's column order: {"rmse", 0.01}, {"mae", 0.008}.
 using MetricValues = std::vector<std::pair<std::string, double>>;
 /// The value named `name`; NaN when there is none.
@@ -69,8 +71,14 @@ class Trainer {
   /// `run_dir`, so that one that cannot be made fails here; fit() writes config.json there before
   /// its first step. `label` prefixes progress lines ("scratch: ").
   /// `task` must outlive the trainer.
+  ///
+  /// With `comm` the trainer is one rank of a data-parallel run (app/dist/): every rank trains on
+  /// its rows of the same global batch, the loss and its count and the gradients are summed over
+  /// the ranks before each step, so that every rank takes the step one process would take on the
+  /// whole batch; rank 0 alone makes and writes the run directory.
   Trainer(SequenceModelPtr model, const Task& task, RunConfig config, std::string run_dir,
-          std::ostream& log, bool quiet, std::string label = "", TrainerHooks hooks = {});
+          std::ostream& log, bool quiet, std::string label = "", TrainerHooks hooks = {},
+          std::shared_ptr<Communicator> comm = nullptr);
 
   /// Continues from `run_dir/checkpoint.pt`: weights, optimizer state, position, RNG, history.
   /// Refuses (std::invalid_argument) a config whose epochs are fewer than the run has done; a
@@ -86,17 +94,34 @@ class Trainer {
   bool stopped_early() const { return callbacks_.stopped_early(); }
 
   /// The loss and the task's metrics over a split, batch by batch, carrying the recurrent state
-  /// across its batches when the task does. `predictions`, when given, is fed every batch.
-  Evaluation evaluate(Split split, PredictionWriter* predictions = nullptr);
+  /// across its batches when the task does. `predictions`, when given, is fed every batch. In a
+  /// data-parallel run each rank evaluates its rows of each batch and the sums are added over the
+  /// ranks (every rank calls it); `whole` evaluates every row here, alone.
+  Evaluation evaluate(Split split, PredictionWriter* predictions = nullptr, bool whole = false);
+  /// True for the process that writes the run directory: rank 0, or a run of one process.
+  bool writes() const;
   /// "epoch,train_loss,val_loss,val_rmse,...,lr,train_seconds,samples_per_s"
   std::vector<std::string> history_columns() const;
   const std::vector<EpochMetrics>& history() const { return history_; }
   const std::string& run_dir() const { return run_dir_; }
   std::string checkpoint_path() const { return run_dir_ + "/checkpoint.pt"; }
   SequenceModelPtr model() const { return model_; }
+  /// Seconds this process's fit() spent in the steps' collectives (the loss's and the gradients'
+  /// all-reduce, waiting for the slowest rank included); 0 in one process.
+  double collective_seconds() const { return collective_seconds_; }
+  /// Seconds this process's fit() spent in training steps, resumed epochs' earlier part excluded.
+  double step_seconds() const { return step_seconds_; }
 
  private:
+  /// Every rank calls it (a carried state is gathered whole); rank 0 writes.
   void save(const TrainPosition& position);
+  /// One step's loss, its count and a pending stop request, summed over the ranks.
+  struct StepSums {
+    double loss_sum = 0;
+    int64_t count = 0;
+    bool stop = false;
+  };
+  StepSums sum_over_ranks(double loss_sum, int64_t count, const std::string& where);
   void set_lr(double lr);
   /// Early stopping's best epoch back into the model (restore_best), then saved as the run's.
   void restore_best();
@@ -125,6 +150,10 @@ class Trainer {
   std::optional<RecurrentState> carried_;  ///< the state the last batch ended in (carrying tasks)
   std::vector<EpochMetrics> history_;
   bool stopped_ = false;
+  std::shared_ptr<Communicator> comm_;  ///< null: one process
+  int64_t carried_rows_ = 0;  ///< the global batch's rows the carried state belongs to
+  double collective_seconds_ = 0;
+  double step_seconds_ = 0;
 };
 
 /// The held-out split a user looks at: test, else validation, else train.
