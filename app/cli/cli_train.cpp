@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -130,13 +131,15 @@ RunConfig config_from_flags(const cxxopts::ParseResult& flags) {
   c.train.lr_step = f.get<int64_t>("lr-step");
   if (const auto& entry = find_task(c.task); entry.training_defaults) entry.training_defaults(c, flags);
   validate(c);
-  if (!c.model.init_weights.empty()) {  // a file that cannot be read is refused before any run dir
+  // A file that cannot be read is refused before any run dir; like every file a flag names whose
+  // contents are wrong, it is a runtime error (exit 1), not a usage one.
+  if (!c.model.init_weights.empty()) {
     try {
       load_model_weights_json(c.model.init_weights, c.model.cell);
     } catch (const c10::Error& e) {
-      throw std::invalid_argument("--init-weights: " + std::string(e.what_without_backtrace()));
-    } catch (const std::runtime_error& e) {
-      throw std::invalid_argument(std::string("--init-weights: ") + e.what());
+      throw std::runtime_error("--init-weights: " + std::string(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("--init-weights: ") + e.what());
     }
   }
   return c;
@@ -185,6 +188,21 @@ RunConfig resumed_config(const cxxopts::ParseResult& f, const std::string& dir) 
   return config;
 }
 
+// A run directory this command made and left empty (its data could not be read, say): removed, so
+// that a refused run leaves nothing behind. One that holds a file of the run is kept.
+template <typename Run>
+auto removing_if_empty(const std::string& dir, bool made_here, Run run) {
+  try {
+    return run();
+  } catch (...) {
+    std::error_code ec;
+    if (made_here && std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec)) {
+      std::filesystem::remove(dir, ec);
+    }
+    throw;
+  }
+}
+
 std::optional<std::string> out_flag(const cxxopts::ParseResult& f) {
   if (!f.count("out")) return std::nullopt;
   return f["out"].as<std::string>();
@@ -222,7 +240,8 @@ int train_command(int argc, const char* const* argv) {
   request.quiet = f.count("quiet") > 0;
   request.plots = f.count("no-plots") == 0;
   install_interrupt_handler();
-  const auto result = train_run(request, std::cout);
+  const auto result = removing_if_empty(request.run_dir, !request.resume,
+                                        [&] { return train_run(request, std::cout); });
   if (result.stopped) {
     std::cerr << fmt::format("stopped: checkpoint saved; continue with lstm-lab train --resume {}\n",
                              request.run_dir);
@@ -263,7 +282,9 @@ int compare_command(int argc, const char* const* argv) {
   const auto dir = claim_run_dir(out_flag(f), "compare-" + config.task, f.count("overwrite") > 0);
   const bool quiet = f.count("quiet") > 0;
   install_interrupt_handler();
-  const auto result = run_compare(config, dir, quiet, f.count("no-plots") == 0, std::cout);
+  const auto result = removing_if_empty(dir, true, [&] {
+    return run_compare(config, dir, quiet, f.count("no-plots") == 0, std::cout);
+  });
   if (result.builtin.stopped || result.scratch.stopped) {
     std::cerr << "stopped: each model's checkpoint is in its run directory under " << dir << "\n";
     return 130;
