@@ -16,6 +16,7 @@ packages=(
   libgumbo-dev                   # the text task: HTML to text with an HTML5 parser
   libicu-dev                     # the text task: emoji and pictographs by Unicode property, case, whitespace
   pkg-config                     # finds gumbo for CMake
+  clang-14 libclang-rt-14-dev    # the fuzz targets (tools/fuzz_smoke.sh): libFuzzer, clang's sanitizers
 )
 
 missing=()
