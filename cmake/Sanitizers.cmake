@@ -1,6 +1,16 @@
 # LSTMLAB_SANITIZE=address,undefined (any list -fsanitize= takes) instruments our own targets, in a
 # build folder of its own; LibTorch itself stays uninstrumented. Empty: no sanitizers.
 set(LSTMLAB_SANITIZE "" CACHE STRING "Sanitizers for lstm-lab's own code, e.g. address,undefined")
+# A fuzzing build instruments our code for libFuzzer's coverage and, unless told otherwise, for
+# ASan and UBSan too: a fuzzer without sanitizers finds only the crashes that happen to segfault.
+if(LSTMLAB_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "LSTMLAB_FUZZ needs clang (libFuzzer), e.g. -DCMAKE_CXX_COMPILER=clang++-14")
+  endif()
+  if(NOT LSTMLAB_SANITIZE)
+    set(LSTMLAB_SANITIZE "address,undefined" CACHE STRING "" FORCE)
+  endif()
+endif()
 
 add_library(lstmlab_sanitizers INTERFACE)
 if(LSTMLAB_SANITIZE)
@@ -15,4 +25,7 @@ if(LSTMLAB_SANITIZE)
   target_link_options(lstmlab_sanitizers INTERFACE -fsanitize=${LSTMLAB_SANITIZE})
   target_compile_definitions(lstmlab_sanitizers INTERFACE LSTMLAB_SANITIZED=1)
   message(STATUS "lstm-lab: sanitizers ${LSTMLAB_SANITIZE}")
+endif()
+if(LSTMLAB_FUZZ)
+  target_compile_options(lstmlab_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
 endif()

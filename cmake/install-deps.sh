@@ -17,6 +17,7 @@ packages=(
   libicu-dev                     # the text task: emoji and pictographs by Unicode property, case, whitespace
   pkg-config                     # finds gumbo for CMake
   libgloo-dev                    # gloo's headers, which LibTorch's c10d ProcessGroupGloo.hpp includes (data-parallel training)
+  clang-14 libclang-rt-14-dev    # the fuzz targets (tools/fuzz_smoke.sh): libFuzzer, clang's sanitizers
 )
 
 missing=()

@@ -1,9 +1,11 @@
 #include "data/corpus_source.h"
 
 #include "data/csv_table.h"
+#include "data/memory_limits.h"
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -11,6 +13,11 @@
 namespace lstmlab {
 
 TextFileSource::TextFileSource(std::string path) : path_(std::move(path)) {
+  if (std::filesystem::is_directory(path_)) {
+    throw std::runtime_error("--text " + path_ + ": a directory, not a text file");
+  }
+  // The bytes, their code points (4 bytes each) and a cleaned copy of those.
+  check_file_fits_in_memory(path_, 12.0);
   std::ifstream in(path_, std::ios::binary);
   if (!in) throw std::runtime_error("--text " + path_ + ": cannot open the file");
   std::ostringstream bytes;
@@ -41,7 +48,8 @@ std::u32string read_corpus(const CorpusSource& source, const CleaningOptions& op
       cleaned = clean_text(documents[i], options);
     } catch (const InvalidUtf8& e) {
       const auto byte = static_cast<unsigned char>(documents[i][static_cast<size_t>(e.offset())]);
-      throw std::invalid_argument(fmt::format(
+      // The file's contents, not the command line: a runtime error (exit 1).
+      throw std::runtime_error(fmt::format(
           "{}: invalid UTF-8 at {} (0x{:02x}); fix the file or pass --on-invalid-utf8 replace",
           source.describe(), source.locate(i, e.offset()), static_cast<unsigned>(byte)));
     }
@@ -50,7 +58,7 @@ std::u32string read_corpus(const CorpusSource& source, const CleaningOptions& op
     corpus += cleaned;
   }
   if (corpus.empty()) {
-    throw std::invalid_argument(fmt::format(
+    throw std::runtime_error(fmt::format(
         "{}: the corpus is empty after cleaning ({} document(s), {} bytes before); check the "
         "cleaning flags",
         source.describe(), documents.size(), raw_bytes));

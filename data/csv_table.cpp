@@ -1,8 +1,11 @@
 #include "data/csv_table.h"
 
+#include "data/memory_limits.h"
+
 #include <csv.h>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -102,9 +105,15 @@ CsvTable parse_csv_table(const std::string& text, const std::string& path) {
   Reader reader{path, {}, {}, 1, 1, false, {}};
   reader.table.path = path;
   // One physical line at a time, so that the callbacks know the line they are on; a row starts on
-  // the first line fed while the parser is between rows.
+  // the first line fed while the parser is between rows. A line ends at \n, \r\n, or a lone \r
+  // (old Mac files), as libcsv ends a row at each: fed by \n alone, every row of a CR-only file
+  // would be named after the header's line.
   while (!rest.empty()) {
-    const auto end = rest.find('\n');
+    auto end = rest.find_first_of("\r\n");
+    if (end != std::string_view::npos && rest[end] == '\r' && end + 1 < rest.size() &&
+        rest[end + 1] == '\n') {
+      ++end;
+    }
     const auto piece = rest.substr(0, end == std::string_view::npos ? rest.size() : end + 1);
     if (parser.pstate == kRowNotBegun) reader.row_line = reader.line;
     const size_t used = csv_parse(&parser, piece.data(), piece.size(), on_field, on_row, &reader);
@@ -135,6 +144,11 @@ CsvTable parse_csv_table(const std::string& text, const std::string& path) {
 }
 
 CsvTable read_csv_table(const std::string& path) {
+  if (std::filesystem::is_directory(path)) {
+    throw std::runtime_error(path + ": a directory, not a CSV file");
+  }
+  // Read whole, then kept as cells: about the file twice over plus each cell's string.
+  check_file_fits_in_memory(path, 8.0);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open the CSV file (no such file, or unreadable)");
   std::ostringstream text;

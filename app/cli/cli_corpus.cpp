@@ -37,7 +37,7 @@ int corpus_command(int argc, const char* const* argv) {
   const auto prepared = prepare_corpus(text);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("--out " + dir + ": cannot create the directory: " + ec.message());
+  if (ec) throw std::invalid_argument("--out " + dir + ": cannot create the directory: " + ec.message());
   write_file_atomically(corpus_path, encode_utf8(prepared.text));
   write_file_atomically(vocab_path, prepared.vocabulary.to_tsv());
   if (f.count("quiet")) return 0;

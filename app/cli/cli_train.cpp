@@ -17,6 +17,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -134,13 +135,15 @@ RunConfig config_from_flags(const cxxopts::ParseResult& flags) {
   c.train.lr_step = f.get<int64_t>("lr-step");
   if (const auto& entry = find_task(c.task); entry.training_defaults) entry.training_defaults(c, flags);
   validate(c);
-  if (!c.model.init_weights.empty()) {  // a file that cannot be read is refused before any run dir
+  // A file that cannot be read is refused before any run dir; like every file a flag names whose
+  // contents are wrong, it is a runtime error (exit 1), not a usage one.
+  if (!c.model.init_weights.empty()) {
     try {
       load_model_weights_json(c.model.init_weights, c.model.cell);
     } catch (const c10::Error& e) {
-      throw std::invalid_argument("--init-weights: " + std::string(e.what_without_backtrace()));
-    } catch (const std::runtime_error& e) {
-      throw std::invalid_argument(std::string("--init-weights: ") + e.what());
+      throw std::runtime_error("--init-weights: " + std::string(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("--init-weights: ") + e.what());
     }
   }
   return c;

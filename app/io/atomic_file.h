@@ -1,6 +1,7 @@
 #pragma once
-// Files a user keeps (config.json, metrics.csv, reports) are written whole or not at all: to
-// PATH.tmp first, then renamed over PATH, so a crash or a full disk leaves the old file in place.
+// Files a user keeps (config.json, metrics.csv, reports, checkpoints) are written whole or not at
+// all: to PATH.tmp first, synced to the disk, then renamed over PATH and the directory synced, so a
+// crash, a kill at any byte, a power cut or a full disk leaves either the old file or the new one.
 
 #include <fstream>
 #include <string>
@@ -28,5 +29,10 @@ class AtomicFile {
 };
 
 void write_file_atomically(const std::string& path, const std::string& text);
+
+/// The last step of every atomic write: syncs `tmp`'s bytes (fsync), renames it over `path`, and
+/// syncs the directory so that the rename itself is on the disk. Throws std::runtime_error naming
+/// the file; `tmp` is removed on failure and `path` left as it was.
+void publish_file(const std::string& tmp, const std::string& path);
 
 }  // namespace lstmlab

@@ -1,7 +1,10 @@
 #include "app/io/json_file.h"
 
+#include "data/memory_limits.h"
+
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
@@ -21,6 +24,9 @@ std::string json_error_text(const json::exception& e) {
 }
 
 json read_json_file(const std::string& path, int max_depth) {
+  if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": a directory, not a JSON file");
+  // Each number of the text becomes a 16-byte JSON value inside a vector, and then a tensor.
+  check_file_fits_in_memory(path, 16.0);
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open the file");
   // One entry per open object or array: an object's keys so far (an array's set stays empty).

@@ -5,6 +5,8 @@
 #include "app/platform/memory_policy.h"
 #include "app/platform/platform_report.h"
 #include "app/tools/python_bench.h"
+#include "app/train/model_size.h"
+#include "data/memory_limits.h"
 #include "models/layer_factory.h"
 
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <sstream>
 
@@ -51,15 +54,20 @@ std::vector<BenchSize> default_bench_sizes() {
 }
 
 BenchSize parse_bench_size(const std::string& text) {
+  // Each item whole: "4x" or "4.5" is not 4, and a count past int64_t is not a count.
   std::vector<int64_t> v;
-  std::stringstream ss(text);
+  std::stringstream ss(text + ",");  // a trailing comma then leaves an empty, refused, item
   std::string item;
   while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    int64_t value = 0;
     try {
-      v.push_back(std::stoll(item));
+      value = std::stoll(item, &used);
     } catch (const std::exception&) {
-      v.push_back(0);
+      used = 0;
     }
+    while (used < item.size() && std::isspace(static_cast<unsigned char>(item[used]))) ++used;
+    v.push_back(used == item.size() && used > 0 ? value : 0);
   }
   if (v.size() != 4 || std::any_of(v.begin(), v.end(), [](int64_t x) { return x <= 0; })) {
     throw std::invalid_argument("--size '" + text + "' must be four positive integers B,T,I,H");
@@ -153,7 +161,31 @@ class GateProducts {
 
 }  // namespace
 
+void check_bench_fits(const BenchOptions& o) {
+  const double value_bytes = static_cast<double>(c10::elementSize(o.dtype));
+  const double G = static_cast<double>(gate_count(o.cell));
+  for (const auto& s : o.sizes) {
+    const double rows = static_cast<double>(s.T) * static_cast<double>(s.B);
+    const auto H = static_cast<double>(s.H);
+    const auto layers = static_cast<double>(o.layers);
+    // The input and the output gradient, each layer's gates and states kept for the backward
+    // (autograd keeps about three copies), and the weights four times over.
+    const double values =
+        rows * (static_cast<double>(s.I) + H) + 3 * rows * layers * (G + 2) * H +
+        4 * recurrent_parameter_count(o.cell, static_cast<double>(s.I), H, layers);
+    const double needed = values * value_bytes;
+    const auto memory = static_cast<double>(physical_memory_bytes());
+    if (o.device.is_cpu() && needed > memory) {
+      throw std::invalid_argument(fmt::format(
+          "--size {},{},{},{} with --layers {}: its tensors need about {}; this machine has {} "
+          "of memory",
+          s.B, s.T, s.I, s.H, o.layers, describe_bytes(needed), describe_bytes(memory)));
+    }
+  }
+}
+
 BenchReport run_bench(const BenchOptions& o) {
+  check_bench_fits(o);
   BenchReport report;
   report.runtime = describe_runtime(o.device);
   report.cell = o.cell;

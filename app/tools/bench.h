@@ -74,6 +74,9 @@ struct BenchReport {
 /// gradient and one for the weight gradient of each).
 double gate_flops_forward(const BenchSize& s, int64_t layers, int64_t gates = 4);
 
+/// Throws std::invalid_argument naming the --size when its tensors would not fit in this
+/// machine's memory (CPU), before any is allocated; run_bench calls it first.
+void check_bench_fits(const BenchOptions& options);
 BenchReport run_bench(const BenchOptions& options);
 void print_bench(const BenchReport& report, std::ostream& out);
 nlohmann::json bench_json(const BenchReport& report);

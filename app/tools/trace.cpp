@@ -1,6 +1,7 @@
 #include "app/tools/trace.h"
 
 #include "app/io/weights_file.h"
+#include "app/train/model_size.h"
 #include "models/gru/gru_scratch.h"
 #include "models/layer_factory.h"
 #include "models/lstm/lstm_scratch.h"
@@ -337,6 +338,8 @@ TracedCell traced_cell(const TraceOptions& options) {
   const int64_t I = options.sequences.empty() ? 1 : trace_input_size(options.sequences.front());
   const int64_t H = options.hidden.value_or(1);
   if (H < 1) throw std::invalid_argument(fmt::format("--hidden {}: expected at least 1", H));
+  check_model_fits(t.cell, static_cast<double>(I), static_cast<double>(H), 1, 8,
+                   fmt::format("--hidden {}", H));
   const uint64_t seed = options.seed.value_or(0);
   torch::manual_seed(seed);
   const auto layer = make_recurrent_layer(

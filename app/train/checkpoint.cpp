@@ -1,5 +1,10 @@
 #include "app/train/checkpoint.h"
 
+#include "app/io/atomic_file.h"
+#include "data/memory_limits.h"
+
+#include <fmt/format.h>
+
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
@@ -64,6 +69,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
                                  {static_cast<int64_t>(payload.size())}, torch::kUInt8)
                     .clone());
   archive.write("checksum", torch::tensor({fnv1a(data, payload.size())}, torch::kLong));
+  archive.write("format", torch::tensor({kCheckpointFormat}, torch::kLong));
 
   const std::string tmp = path + ".tmp";
   try {
@@ -72,9 +78,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
     std::remove(tmp.c_str());
     throw std::runtime_error("cannot write checkpoint '" + tmp + "': " + e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  publish_file(tmp, path);
 }
 
 CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& model,
@@ -82,14 +86,31 @@ CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& mod
   if (!std::filesystem::exists(path)) {
     throw std::runtime_error("no checkpoint at '" + path + "'");
   }
+  // The file, its payload and the payload's records are in memory at once.
+  check_file_fits_in_memory(path, 3.0);
   const auto expected_shapes = shapes_of(model);
   CheckpointExtras extras;
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
-    torch::Tensor payload, checksum;
+    torch::Tensor payload, checksum, format;
+    // Checkpoints from before the format record are format 1.
+    if (archive.try_read("format", format)) {
+      if (format.numel() != 1 || format.scalar_type() != torch::kLong) {
+        throw std::runtime_error("its format record is not one integer");
+      }
+      if (format.item<int64_t>() > kCheckpointFormat) {
+        throw std::runtime_error(fmt::format(
+            "it was written by a newer lstm-lab (checkpoint format {}; this one reads up to {})",
+            format.item<int64_t>(), kCheckpointFormat));
+      }
+    }
     archive.read("payload", payload);
     archive.read("checksum", checksum);
+    if (payload.scalar_type() != torch::kUInt8 || payload.dim() != 1 ||
+        checksum.scalar_type() != torch::kLong) {
+      throw std::runtime_error("its payload is not a byte array with a 64-bit checksum");
+    }
     payload = payload.contiguous();
     const auto* data = payload.data_ptr<uint8_t>();
     const auto size = static_cast<size_t>(payload.numel());

@@ -1,6 +1,7 @@
 #pragma once
 // checkpoint.pt: everything a stopped run needs to go on as if it had never stopped.
-// Written to a temporary file and renamed, so the last good checkpoint survives any crash.
+// Written to a temporary file, synced, renamed and the directory synced (app/io/atomic_file.h), so
+// the last good checkpoint survives a kill at any byte of the write.
 
 #include "models/recurrent_layer.h"
 
@@ -12,6 +13,9 @@
 #include <vector>
 
 namespace lstmlab {
+
+/// The layout of checkpoint.pt this lstm-lab writes; a higher one is refused on --resume.
+inline constexpr int64_t kCheckpointFormat = 1;
 
 /// Where a run stands: `epoch` epochs are complete and `step` batches of the next one are done
 /// (step 0 at an epoch boundary), with the train-loss sums of those batches.

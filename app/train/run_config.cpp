@@ -1,12 +1,14 @@
 #include "app/train/run_config.h"
 
 #include "app/io/json_file.h"
+#include "app/train/model_size.h"
 #include "app/tasks/registry.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -30,6 +32,30 @@ void validate_settings(const RunConfig& c) {
   positive(c.model.hidden, "--hidden");
   positive(c.model.layers, "--layers");
   positive(c.train.epochs, "--epochs");
+  // NaN passes every comparison below, and infinity most: each real-valued setting is a finite
+  // number first.
+  const std::pair<double, const char*> reals[] = {
+      {c.model.dropout, "--dropout"},
+      {c.train.lr, "--lr"},
+      {c.train.adam_epsilon, "--adam-epsilon"},
+      {c.train.clip, "--clip"},
+      {c.train.early_stopping_min_delta, "--early-stopping-min-delta"},
+      {c.train.lr_factor, "--lr-factor"},
+      {c.train.lr_min_delta, "--lr-min-delta"},
+      {c.train.lr_min, "--lr-min"},
+  };
+  for (const auto& [value, flag] : reals) {
+    if (!std::isfinite(value)) {
+      throw std::invalid_argument(fmt::format("{} must be a finite number, got {}", flag, value));
+    }
+  }
+  if (c.train.threads < 0) {
+    throw std::invalid_argument(fmt::format("--threads must be 0 or positive, got {}", c.train.threads));
+  }
+  // The input size is the task's; one feature is the least it can be.
+  check_model_fits(c.model.cell, 1, static_cast<double>(c.model.hidden),
+                   static_cast<double>(c.model.layers), c.train.dtype == "float64" ? 8 : 4,
+                   fmt::format("--hidden {} --layers {}", c.model.hidden, c.model.layers));
   if (c.model.dropout < 0 || c.model.dropout >= 1) {
     throw std::invalid_argument("--dropout must be in [0, 1), got " + std::to_string(c.model.dropout));
   }
@@ -222,6 +248,7 @@ Section read_section(const json& j, const char* name, const std::vector<Field<Se
 
 json to_json(const RunConfig& c) {
   return {
+      {"format", kRunFormat},
       {"task", c.task},
       {c.task, c.task_options},
       {"model", write_section(c.model, model_fields())},
@@ -234,6 +261,20 @@ RunConfig run_config_from_json(const json& j, const std::string& where) {
   try {
     if (!j.is_object() || !j.contains("task") || !j.at("task").is_string()) {
       throw std::invalid_argument("no \"task\" name");
+    }
+    // A run written by a newer lstm-lab may mean its settings differently: refused, not guessed.
+    // Runs from before the field are format 1.
+    if (j.contains("format")) {
+      const auto& format = j.at("format");
+      if (!format.is_number_integer() || format.get<int64_t>() < 1) {
+        throw std::invalid_argument(fmt::format("\"format\" must be a positive integer, found {}",
+                                                format.dump()));
+      }
+      if (format.get<int64_t>() > kRunFormat) {
+        throw std::invalid_argument(fmt::format(
+            "it was written by a newer lstm-lab (run format {}; this one reads up to {})",
+            format.get<int64_t>(), kRunFormat));
+      }
     }
     c.task = j.at("task").get<std::string>();
     c.task_options = j.contains(c.task) ? j.at(c.task) : json::object();
@@ -248,6 +289,7 @@ RunConfig run_config_from_json(const json& j, const std::string& where) {
   try {
     const auto& task = find_task(c.task);
     c.task_options = task.check(c.task_options, where);
+    validate_settings(c);
     find_loss(task.losses, c.train.loss, "the " + c.task + " task");
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(where + ": " + e.what());

@@ -11,6 +11,10 @@
 
 namespace lstmlab {
 
+/// The layout of config.json this lstm-lab writes (its "format"); a run with a higher one was
+/// written by a newer lstm-lab and is refused. Runs from before the field are format 1.
+inline constexpr int64_t kRunFormat = 1;
+
 struct ModelConfig {
   CellKind cell = CellKind::Lstm;
   LayerKind kind = LayerKind::Scratch;

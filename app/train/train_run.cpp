@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <ostream>
 
 namespace lstmlab {
@@ -84,16 +85,20 @@ RunResult train_run(const RunRequest& request, std::ostream& log) {
   const auto& config = request.config;
   const auto task = make_task(config);
   const Dataset& data = task->data();
+  // A run killed before its first checkpoint has its config.json alone: resuming it starts it
+  // over from that config, seeded as before, which is what the uninterrupted run did.
+  const bool from_checkpoint =
+      request.resume && std::filesystem::exists(request.run_dir + "/checkpoint.pt");
   SequenceModelPtr model = request.model;
   if (!model) {
     torch::manual_seed(config.train.seed);
     model = task->make_model(config.model);
-    if (!request.resume) load_init_weights(config.model, *model);
+    if (!from_checkpoint) load_init_weights(config.model, *model);
   }
   Trainer trainer(model, *task, config, request.run_dir, log, request.quiet, request.label,
                   request.hooks, request.comm);
-  if (request.resume) trainer.resume();
-  if (!request.quiet && !request.resume) log << request.label << data.describe() << "\n";
+  if (from_checkpoint) trainer.resume();
+  if (!request.quiet && !from_checkpoint) log << request.label << data.describe() << "\n";
 
   RunResult result;
   result.model = model;

@@ -343,6 +343,8 @@ Evaluation Trainer::evaluate(Split split, PredictionWriter* predictions, bool wh
 const std::vector<EpochMetrics>& Trainer::fit() {
   stopped_ = false;
   write_config();
+  // A run killed between its last checkpoint and metrics.csv gets the file back on resume.
+  if (!history_.empty()) write_metrics_csv();
   const int64_t epochs = config_.train.epochs;
   const auto mode = Progress::detect(quiet_);
   Progress progress(log_, mode, label_, epochs, task_.count_unit());

@@ -54,6 +54,17 @@ TEST(CsvTable, CrlfNoFinalNewlineAndByteOrderMarkReadAsPlainLf) {
   }
 }
 
+// Found by fuzzing: a lone CR ends a row (old Mac files), and each such row is on a line of its
+// own, not the header's line 1.
+TEST(CsvTable, LoneCarriageReturnsEndLinesAndCountInLineNumbers) {
+  const auto t = parse_csv_table("a,b\r1,2\r3,4\r\n5,6\n", "in.csv");
+  EXPECT_EQ(t.rows, (Rows{{"1", "2"}, {"3", "4"}, {"5", "6"}}));
+  EXPECT_EQ(t.lines, (std::vector<int64_t>{2, 3, 4}));
+  const auto ragged = error_of("a,b\r1,2\r3\r");
+  EXPECT_NE(ragged.find("in.csv line 3: 1 field where the header (line 1) has 2"), std::string::npos)
+      << ragged;
+}
+
 TEST(CsvTable, BlankLinesAreSkippedAndCountedInLineNumbers) {
   const auto t = parse_csv_table("a,b\n1,2\n\n3,4\n", "in.csv");
   EXPECT_EQ(t.rows, (Rows{{"1", "2"}, {"3", "4"}}));

@@ -102,7 +102,7 @@ TEST(TextCleaning, AnEmptyCorpusAfterCleaningIsOneClearError) {
   try {
     clean({"<p>" + kParty + "</p>", "<script>x()</script>"}, html_on());
     FAIL() << "no error";
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(),
                  "writeups.csv column Writeup: the corpus is empty after cleaning (2 document(s), "
                  "35 bytes before); check the cleaning flags");
@@ -113,7 +113,7 @@ TEST(TextCleaning, InvalidUtf8NamesTheFieldAndTheByte) {
   try {
     clean({"fine", "ab\xff" "c"}, html_on());
     FAIL() << "no error";
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(),
                  "writeups.csv column Writeup: invalid UTF-8 at field 2, byte offset 2 of the field "
                  "(0xff); fix the file or pass --on-invalid-utf8 replace");
