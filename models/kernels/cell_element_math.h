@@ -2,10 +2,11 @@
 // One element (row r, unit j) of the LSTM's and the PyTorch GRU's fused step, forward and
 // backward, as functions a CUDA kernel calls per thread (models/kernels/cuda/cell_steps.cu) and a
 // CPU test calls per element against autograd (tests/models/kernels/test_cell_element_math.cpp).
-// They compute exactly what the CPU row loops of models/lstm/lstm_step.cpp and
-// models/gru/gru_step.cpp compute, on the same buffer layouts (models/kernels/step_policy.h); the
-// row loops are arranged in passes for the CPU's vector units instead, so the two are written
-// apart. Plain C++ with no LibTorch: nvcc compiles it as device code.
+// They are the equations of the CPU row loops of models/lstm/lstm_step.cpp and
+// models/gru/gru_step.cpp, on the same buffer layouts (models/kernels/step_policy.h), with the
+// math library's exp and tanh; the row loops use gate_exp's inline exponential and are arranged in
+// passes for the CPU's vector units, so the two are written apart. Plain C++ with no LibTorch:
+// nvcc compiles it as device code.
 
 #if defined(__CUDACC__)
 #define LSTMLAB_HOST_DEVICE __host__ __device__

@@ -84,6 +84,16 @@ std::vector<torch::Tensor> trained_parameters(const std::string& dir) {
   return model->parameters();
 }
 
+// A resumed run ended where the straight one did: the same metrics rows and the same weights, bit
+// for bit.
+void expect_bit_identical_runs(const std::string& straight, const std::string& resumed) {
+  EXPECT_EQ(metric_rows(resumed), metric_rows(straight));
+  const auto a = trained_parameters(straight);
+  const auto b = trained_parameters(resumed);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+}
+
 class CsvTaskCli : public ::testing::Test {
  protected:
   std::string temp_dir(const std::string& name) { return paths_.path(name); }
@@ -142,11 +152,7 @@ TEST_F(CsvTaskCli, AResumedRunIsBitIdenticalToAStraightOne) {
   ASSERT_EQ(run(lstmlab::train_command, "train", kCsvFlags + " --epochs 2 --out " + resumed), 0);
   ASSERT_EQ(run(lstmlab::train_command, "train", "--resume " + resumed + " --epochs 4 --quiet --no-plots"), 0);
 
-  EXPECT_EQ(metric_rows(resumed), metric_rows(straight));
-  const auto a = trained_parameters(straight);
-  const auto b = trained_parameters(resumed);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+  expect_bit_identical_runs(straight, resumed);
   const auto sa = nlohmann::json::parse(read_file(straight + "/summary.json")).at("splits");
   const auto sb = nlohmann::json::parse(read_file(resumed + "/summary.json")).at("splits");
   EXPECT_EQ(sa, sb);
@@ -178,11 +184,7 @@ TEST_F(CsvTaskCli, KerasPresetOnASliceLearnsAndResumesBitIdentically) {
 
   ASSERT_EQ(run(lstmlab::train_command, "train", preset + " --epochs 8 --out " + resumed), 0);
   ASSERT_EQ(run(lstmlab::train_command, "train", "--resume " + resumed + " --epochs 15 --quiet --no-plots"), 0);
-  EXPECT_EQ(metric_rows(resumed), metric_rows(straight));
-  const auto a = trained_parameters(straight);
-  const auto b = trained_parameters(resumed);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+  expect_bit_identical_runs(straight, resumed);
   const auto config = nlohmann::json::parse(read_file(resumed + "/config.json"));
   EXPECT_EQ(config.at("train").at("optimizer"), "keras-adam");
   EXPECT_EQ(config.at("model").at("activation"), "relu");
