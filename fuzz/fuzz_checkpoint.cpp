@@ -1,8 +1,8 @@
 // The checkpoint loader (app/train/checkpoint.h) on any bytes, into a small sine model and its
 // Adam optimizer, as --resume loads it. The first byte picks the file: even, the bytes are the
-// file; odd, they are the inner archive, wrapped with a checksum that matches, so that the
-// fuzzer reaches what a file from another model or another version holds. Either loads or is
-// one std::runtime_error naming the file.
+// file; odd, they are the payload archive behind a header (checkpoint.h's format 2) whose length
+// and checksum match, so that the fuzzer reaches what a file from another model or another
+// version holds. Either loads or is one std::runtime_error naming the file.
 
 #include "app/tasks/registry.h"
 #include "app/tasks/sine_task.h"
@@ -12,8 +12,6 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
-#include <cstring>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -26,15 +24,17 @@ int64_t fnv1a(const uint8_t* bytes, size_t n) {
   return static_cast<int64_t>(hash);
 }
 
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
 std::string wrapped(const uint8_t* data, size_t size) {
-  torch::serialize::OutputArchive archive;
-  auto payload = torch::empty({static_cast<int64_t>(size)}, torch::kUInt8);
-  if (size > 0) std::memcpy(payload.data_ptr<uint8_t>(), data, size);
-  archive.write("payload", payload);
-  archive.write("checksum", torch::tensor({fnv1a(data, size)}, torch::kLong));
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
+  std::string file = "lstm-lab checkpoint\n";
+  put_u64(file, static_cast<uint64_t>(lstmlab::kCheckpointFormat));
+  put_u64(file, size);
+  put_u64(file, static_cast<uint64_t>(fnv1a(data, size)));
+  file.append(reinterpret_cast<const char*>(data), size);
+  return file;
 }
 
 const lstmlab::RunConfig& config() {

@@ -23,6 +23,10 @@ std::string json_error_text(const json::exception& e) {
   return text;
 }
 
+std::string integer_expected(const json& found, long double min, long double max) {
+  return fmt::format("must be an integer from {:.0f} to {:.0f}, found {}", min, max, found.dump());
+}
+
 json read_json_file(const std::string& path, int max_depth) {
   if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": a directory, not a JSON file");
   // Each number of the text becomes a 16-byte JSON value inside a vector, and then a tensor.

@@ -1,6 +1,7 @@
 #include "app/tasks/csv_task.h"
 
 #include "app/io/atomic_file.h"
+#include "app/io/json_file.h"
 #include "app/tasks/error_metric.h"
 #include "app/train/losses.h"
 #include "app/train/trainer.h"
@@ -51,9 +52,7 @@ CsvSeriesOptions from_json(const json& j, const std::string& where) {
     }
   }
   try {
-    const auto read = [&](const char* key, auto& field) {
-      if (section.contains(key)) field = section.at(key).get<std::decay_t<decltype(field)>>();
-    };
+    const auto read = [&](const char* key, auto& field) { read_setting(section, key, field); };
     read("path", o.path);
     read("targets", o.targets);
     read("features", o.features);
@@ -68,8 +67,8 @@ CsvSeriesOptions from_json(const json& j, const std::string& where) {
     read("train_fraction", o.train_fraction);
     read("val_fraction", o.val_fraction);
     read("frame_after_split", o.frame_after_split);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(where + ": csv: " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(where + ": csv." + e.what());
   }
   check_options(o);
   return o;

@@ -1,6 +1,7 @@
 #include "app/tasks/sine_task.h"
 
 #include "app/io/atomic_file.h"
+#include "app/io/json_file.h"
 #include "app/tasks/error_metric.h"
 #include "app/train/losses.h"
 #include "models/heads/sequence_regressor.h"
@@ -38,9 +39,7 @@ SineOptions from_json(const json& j, const std::string& where) {
     }
   }
   try {
-    const auto read = [&](const char* key, auto& field) {
-      if (section.contains(key)) field = section.at(key).get<std::decay_t<decltype(field)>>();
-    };
+    const auto read = [&](const char* key, auto& field) { read_setting(section, key, field); };
     read("points", o.points);
     read("x_start", o.x_start);
     read("x_end", o.x_end);
@@ -48,8 +47,8 @@ SineOptions from_json(const json& j, const std::string& where) {
     read("noise", o.noise);
     read("noise_seed", o.noise_seed);
     read("test_fraction", o.test_fraction);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(where + ": sine: " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(where + ": sine." + e.what());
   }
   check_options(o);
   return o;

@@ -1,5 +1,6 @@
 #include "app/tasks/text_options.h"
 
+#include "app/io/json_file.h"
 #include "data/corpus_source.h"
 
 #include <fmt/format.h>
@@ -74,9 +75,7 @@ TextOptions text_options_from_json(const json& j, const std::string& where) {
   }
   TextOptions o;
   try {
-    const auto read = [&](const char* key, auto& field) {
-      if (section.contains(key)) field = section.at(key).get<std::decay_t<decltype(field)>>();
-    };
+    const auto read = [&](const char* key, auto& field) { read_setting(section, key, field); };
     read("text_file", o.text_file);
     read("csv_file", o.csv_file);
     read("column", o.column);
@@ -97,8 +96,8 @@ TextOptions text_options_from_json(const json& j, const std::string& where) {
     read("sample_every", o.sample_every);
     read("sample_length", o.sample_length);
     read("sample_prompt", o.sample_prompt);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(where + ": text: " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(where + ": text." + e.what());
   }
   check(o, where);
   return o;

@@ -8,8 +8,11 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -17,13 +20,84 @@
 namespace lstmlab {
 namespace {
 
-// The file holds one "payload" (an inner archive with everything) and its FNV-1a checksum.
+// The file holds one "payload" (a LibTorch archive with everything) and its FNV-1a checksum.
 // LibTorch's archive does not check what it reads back, so a flipped byte in any record (weights,
 // Adam's moments, the position, the RNG state) would otherwise load silently.
 int64_t fnv1a(const unsigned char* bytes, size_t n) {
   uint64_t hash = 1469598103934665603ull;
   for (size_t i = 0; i < n; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
   return static_cast<int64_t>(hash);
+}
+
+// Format 2 on: a container of our own around the payload, so that LibTorch's archive reader (whose
+// unpickler can crash on crafted bytes instead of throwing) parses only bytes whose checksum
+// matched. Format 1 wrapped the payload in a second LibTorch archive, parsed before any check.
+constexpr char kMagic[] = "lstm-lab checkpoint\n";
+constexpr size_t kMagicSize = sizeof(kMagic) - 1;
+constexpr size_t kHeaderSize = kMagicSize + 3 * 8;  // then format, payload bytes, checksum
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t get_u64(const std::string& in, size_t at) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  return v;
+}
+
+void check_format(uint64_t format) {
+  if (format < 1) throw std::runtime_error("its format number is not a positive integer");
+  if (format > static_cast<uint64_t>(kCheckpointFormat)) {
+    throw std::runtime_error(fmt::format(
+        "it was written by a newer lstm-lab (checkpoint format {}; this one reads up to {})", format,
+        kCheckpointFormat));
+  }
+}
+
+// Format 2 and on: the payload, once its length and checksum are right.
+std::string payload_of_container(const std::string& file) {
+  if (file.size() < kHeaderSize) throw std::runtime_error("it ends inside its header");
+  const auto format = get_u64(file, kMagicSize);
+  check_format(format);
+  const auto size = get_u64(file, kMagicSize + 8);
+  if (size != file.size() - kHeaderSize) {
+    throw std::runtime_error(fmt::format("its header promises {} bytes of payload, the file holds {}",
+                                         size, file.size() - kHeaderSize));
+  }
+  auto payload = file.substr(kHeaderSize);
+  const auto* data = reinterpret_cast<const unsigned char*>(payload.data());
+  if (static_cast<int64_t>(get_u64(file, kMagicSize + 16)) != fnv1a(data, payload.size())) {
+    throw std::runtime_error("its contents do not match the checksum saved with them");
+  }
+  return payload;
+}
+
+// Format 1: the payload and its checksum as two records of an outer LibTorch archive.
+std::string payload_of_archive(const std::string& file) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(file.data(), file.size());
+  torch::Tensor payload, checksum, format;
+  if (archive.try_read("format", format)) {
+    if (format.numel() != 1 || format.scalar_type() != torch::kLong) {
+      throw std::runtime_error("its format record is not one integer");
+    }
+    const auto number = format.item<int64_t>();
+    check_format(number < 1 ? 0 : static_cast<uint64_t>(number));
+  }
+  archive.read("payload", payload);
+  archive.read("checksum", checksum);
+  if (payload.scalar_type() != torch::kUInt8 || payload.dim() != 1 ||
+      checksum.scalar_type() != torch::kLong) {
+    throw std::runtime_error("its payload is not a byte array with a 64-bit checksum");
+  }
+  payload = payload.contiguous();
+  const auto* data = payload.data_ptr<uint8_t>();
+  const auto size = static_cast<size_t>(payload.numel());
+  if (checksum.numel() != 1 || checksum.item<int64_t>() != fnv1a(data, size)) {
+    throw std::runtime_error("its contents do not match the checksum saved with them");
+  }
+  return std::string(reinterpret_cast<const char*>(data), size);
 }
 
 std::map<std::string, std::vector<int64_t>> shapes_of(const torch::nn::Module& model) {
@@ -61,24 +135,17 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   std::ostringstream bytes;
   inner.save_to(bytes);
   const std::string payload = bytes.str();
-  const auto* data = reinterpret_cast<const unsigned char*>(payload.data());
-
-  torch::serialize::OutputArchive archive;
-  archive.write("payload",
-                torch::from_blob(const_cast<unsigned char*>(data),
-                                 {static_cast<int64_t>(payload.size())}, torch::kUInt8)
-                    .clone());
-  archive.write("checksum", torch::tensor({fnv1a(data, payload.size())}, torch::kLong));
-  archive.write("format", torch::tensor({kCheckpointFormat}, torch::kLong));
-
-  const std::string tmp = path + ".tmp";
+  std::string file(kMagic, kMagicSize);
+  put_u64(file, static_cast<uint64_t>(kCheckpointFormat));
+  put_u64(file, payload.size());
+  put_u64(file, static_cast<uint64_t>(
+                    fnv1a(reinterpret_cast<const unsigned char*>(payload.data()), payload.size())));
+  file += payload;
   try {
-    archive.save_to(tmp);
+    write_file_atomically(path, file);
   } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write checkpoint '" + tmp + "': " + e.what());
+    throw std::runtime_error("cannot write checkpoint '" + path + "': " + e.what());
   }
-  publish_file(tmp, path);
 }
 
 CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& model,
@@ -91,34 +158,15 @@ CheckpointExtras load_checkpoint(const std::string& path, torch::nn::Module& mod
   const auto expected_shapes = shapes_of(model);
   CheckpointExtras extras;
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    torch::Tensor payload, checksum, format;
-    // Checkpoints from before the format record are format 1.
-    if (archive.try_read("format", format)) {
-      if (format.numel() != 1 || format.scalar_type() != torch::kLong) {
-        throw std::runtime_error("its format record is not one integer");
-      }
-      if (format.item<int64_t>() > kCheckpointFormat) {
-        throw std::runtime_error(fmt::format(
-            "it was written by a newer lstm-lab (checkpoint format {}; this one reads up to {})",
-            format.item<int64_t>(), kCheckpointFormat));
-      }
-    }
-    archive.read("payload", payload);
-    archive.read("checksum", checksum);
-    if (payload.scalar_type() != torch::kUInt8 || payload.dim() != 1 ||
-        checksum.scalar_type() != torch::kLong) {
-      throw std::runtime_error("its payload is not a byte array with a 64-bit checksum");
-    }
-    payload = payload.contiguous();
-    const auto* data = payload.data_ptr<uint8_t>();
-    const auto size = static_cast<size_t>(payload.numel());
-    if (checksum.numel() != 1 || checksum.item<int64_t>() != fnv1a(data, size)) {
-      throw std::runtime_error("its contents do not match the checksum saved with them");
-    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) throw std::runtime_error("it cannot be opened: " + std::string(std::strerror(errno)));
+    std::ostringstream read;
+    read << in.rdbuf();
+    const std::string file = read.str();
+    const bool container = file.compare(0, kMagicSize, kMagic, kMagicSize) == 0;
+    const std::string payload = container ? payload_of_container(file) : payload_of_archive(file);
     torch::serialize::InputArchive inner;
-    inner.load_from(reinterpret_cast<const char*>(data), size);
+    inner.load_from(payload.data(), payload.size());
     torch::serialize::InputArchive model_archive;
     inner.read("model", model_archive);
     model.load(model_archive);

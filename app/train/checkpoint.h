@@ -15,7 +15,9 @@
 namespace lstmlab {
 
 /// The layout of checkpoint.pt this lstm-lab writes; a higher one is refused on --resume.
-inline constexpr int64_t kCheckpointFormat = 1;
+/// 1: a LibTorch archive holding the payload archive and its checksum. 2: a header of our own
+/// (magic line, format, payload length, checksum) before the payload archive.
+inline constexpr int64_t kCheckpointFormat = 2;
 
 /// Where a run stands: `epoch` epochs are complete and `step` batches of the next one are done
 /// (step 0 at an epoch boundary), with the train-loss sums of those batches.

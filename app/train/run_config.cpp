@@ -139,7 +139,7 @@ struct Field {
 template <typename Section, typename T>
 Field<Section> plain(const char* key, T Section::*member, bool optional = false) {
   return {key, [member](const Section& s) { return json(s.*member); },
-          [member](const json& j, Section& s) { s.*member = j.get<T>(); }, optional};
+          [member](const json& j, Section& s) { s.*member = json_value<T>(j); }, optional};
 }
 
 /// An enum written by its name in the enum's table.

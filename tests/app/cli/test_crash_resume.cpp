@@ -55,13 +55,6 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::vector<std::string> split_words(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
 /// Where a kill is aimed.
 enum class KillAt {
   Step,             ///< a drawn moment of the training (steps, most of its time)
@@ -340,6 +333,6 @@ INSTANTIATE_TEST_SUITE_P(
         CrashCase{"text", with_common({"--task", "text", "--text", text_corpus(), "--seq-len", "8",
                                        "--windows", "sequential", "--hidden", "8",
                                        "--batch-size", "4", "--epochs", "8"})}),
-    [](const ::testing::TestParamInfo<CrashCase>& info) { return info.param.task; });
+    [](const ::testing::TestParamInfo<CrashCase>& param_info) { return param_info.param.task; });
 
 }  // namespace

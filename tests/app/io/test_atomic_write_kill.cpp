@@ -68,8 +68,11 @@ Versions version(const lstmlab::Task& task, double value) {
 }
 
 lstmlab::CheckpointExtras extras() {
-  return {{1, 0, 0.0, 0}, at::detail::getDefaultCPUGenerator().get_state(),
-          torch::zeros({1, 7}, torch::kDouble), {}};
+  lstmlab::CheckpointExtras e;
+  e.position.epoch = 1;
+  e.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+  e.history = torch::zeros({1, 7}, torch::kDouble);
+  return e;
 }
 
 /// The value every weight of the checkpoint at `path` has, or NaN when they differ.

@@ -67,9 +67,11 @@ class Checkpoint : public ::testing::Test {
     torch::optim::Adam adam(m->parameters(), torch::optim::AdamOptions(0.01));
     adam_step(*m, adam, batch());
     const auto path = dir_ + "/checkpoint.pt";
-    lstmlab::save_checkpoint(path, *m, adam,
-                             {{1, 0, 0.0, 0}, at::detail::getDefaultCPUGenerator().get_state(),
-                              torch::zeros({1, 7}, torch::kDouble), {}});
+    CheckpointExtras extras;
+    extras.position.epoch = 1;
+    extras.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+    extras.history = torch::zeros({1, 7}, torch::kDouble);
+    lstmlab::save_checkpoint(path, *m, adam, extras);
     return path;
   }
 
@@ -168,7 +170,7 @@ TEST_F(Checkpoint, TruncatedFileIsRefusedNamingIt) {
   EXPECT_NE(message.find(path), std::string::npos) << message;
 }
 
-// The end of the file is the zip's central directory: garbage there breaks the archive itself.
+// The end of the file is the payload archive's central directory.
 TEST_F(Checkpoint, CorruptedArchiveIsRefusedNamingIt) {
   const auto path = saved_checkpoint();
   const auto size = fs::file_size(path);
@@ -191,10 +193,10 @@ TEST_F(Checkpoint, CorruptedFileIsRefusedNamingIt) {
   EXPECT_NE(message.find(path), std::string::npos) << message;
 }
 
-// 16 bytes flipped at each of 40 places spread over the whole file -- zip headers, the weights,
-// Adam's moments, the position, the RNG state -- must each be refused, naming the file: LibTorch
-// does not verify what it reads, so the checkpoint carries its own checksum. Bytes no reader uses
-// (zip bookkeeping in the central directory) may load, but then what loads is the saved state.
+// 16 bytes flipped at each of 40 places spread over the whole file -- the header, zip headers, the
+// weights, Adam's moments, the position, the RNG state -- must each be refused, naming the file:
+// LibTorch does not verify what it reads, so the checkpoint carries its own checksum over every
+// byte after the header, and the header is checked field by field.
 TEST_F(Checkpoint, CorruptionAnywhereIsRefusedNamingIt) {
   const auto saved = model(1);
   const auto clean = saved_checkpoint(saved);
@@ -225,7 +227,46 @@ TEST_F(Checkpoint, CorruptionAnywhereIsRefusedNamingIt) {
           << "offset " << at << ": " << e.what();
     }
   }
-  EXPECT_GE(refused, 35);
+  EXPECT_EQ(refused, 40);
+}
+
+// Format 1 (a LibTorch archive around the payload), as `lstm-lab train --task sine --points 120
+// --seq-len 10 --hidden 4 --epochs 2 --seed 7` wrote it before format 2: still read, into the
+// model its config.json builds, with the position and history the run ended on.
+TEST_F(Checkpoint, FormatOneCheckpointsStillLoad) {
+  const std::string dir = std::string(LSTMLAB_FIXTURES) + "/run_checkpoint_format1";
+  const auto recorded = lstmlab::read_run_config(dir);
+  torch::manual_seed(0);
+  auto m = lstmlab::make_task(recorded)->make_model(recorded.model);
+  torch::optim::Adam adam(m->parameters(), torch::optim::AdamOptions(0.01));
+  const auto extras = lstmlab::load_checkpoint(dir + "/checkpoint.pt", *m, &adam);
+  EXPECT_EQ(extras.position.epoch, 2);
+  EXPECT_EQ(extras.position.step, 0);
+  ASSERT_EQ(extras.history.size(0), 2);
+  // metrics.csv's val_loss column, epoch 2.
+  EXPECT_DOUBLE_EQ(extras.history[1][2].item<double>(), 0.60089468955993652);
+}
+
+// The header's fields: a payload length that is not the file's, a format number of 0 or above
+// this lstm-lab's, each refused with what was wrong.
+TEST_F(Checkpoint, HeaderFieldsAreChecked) {
+  const auto path = saved_checkpoint();
+  std::ostringstream contents;
+  contents << std::ifstream(path, std::ios::binary).rdbuf();
+  const std::string bytes = contents.str();
+  ASSERT_EQ(bytes.compare(0, 20, "lstm-lab checkpoint\n"), 0);
+  const auto with_field = [&](size_t at, uint64_t value) {
+    auto edited = bytes;
+    for (int i = 0; i < 8; ++i) edited[at + i] = static_cast<char>((value >> (8 * i)) & 0xff);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << edited;
+    return load_error(path);
+  };
+  EXPECT_NE(with_field(20, 0).find("not a positive integer"), std::string::npos);
+  EXPECT_NE(with_field(20, 3).find("newer lstm-lab (checkpoint format 3; this one reads up to 2)"),
+            std::string::npos);
+  EXPECT_NE(with_field(28, bytes.size()).find("promises"), std::string::npos);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, 30);
+  EXPECT_NE(load_error(path).find("ends inside its header"), std::string::npos);
 }
 
 // torch::serialize::InputArchive::read set_()s each parameter to the saved tensor, so without a

@@ -160,6 +160,14 @@ TEST_F(RunConfigFile, UnknownKeysAndBadValuesAreRefusedNamingTheFile) {
       {"model", "hidden", "three", {"model.hidden"}},
       {"train", "shuffle", "yes", {"train.shuffle"}},
       {"train", "loss", "cross_entropy", {"--loss 'cross_entropy'", "sine", "mse, mae"}},
+      // An integer setting from a float: nlohmann alone would cast 1e300 (undefined behaviour,
+      // found by fuzz_run_config) or truncate 2.5.
+      {"model", "hidden", 1e300, {"model.hidden", "an integer from -9223372036854775808", "1e+300"}},
+      {"train", "epochs", 2.5, {"train.epochs", "an integer", "2.5"}},
+      {"train", "seed", -1, {"train.seed", "an integer from 0 to 18446744073709551615", "-1"}},
+      {"train", "threads", 1e10, {"train.threads", "an integer", "10000000000"}},
+      {"train", "shuffle", 1, {"train.shuffle", "true or false", "1"}},
+      {"train", "lr", "0.1", {"train.lr"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.section) + "." + c.key);
@@ -177,6 +185,9 @@ TEST_F(RunConfigFile, UnknownKeysAndBadValuesAreRefusedNamingTheFile) {
   auto bad_task_key = good;
   bad_task_key["sine"]["wavelength"] = 2;
   expect_contains(refused(bad_task_key), {"sine", "'wavelength'"});
+  auto float_points = good;
+  float_points["sine"]["points"] = -1e300;
+  expect_contains(refused(float_points), {"sine.points", "an integer", "-1e+300"});
 }
 
 }  // namespace
