@@ -6,8 +6,22 @@ find_package(cxxopts 2.2 REQUIRED)
 find_package(nlohmann_json 3.9 REQUIRED)
 # The text corpus: Gumbo parses HTML as a browser does; ICU knows which code points are emoji.
 find_package(ICU 62 COMPONENTS uc REQUIRED)  # 62: the Extended_Pictographic property
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo>=0.10)
+# Gumbo through pkg-config where its .pc file is found, else by hand (a machine given the Debian
+# package unpacked under a prefix, as the GPU machine is: ../shared/device/).
+find_package(PkgConfig)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(GUMBO IMPORTED_TARGET gumbo>=0.10)
+endif()
+add_library(gumbo::gumbo INTERFACE IMPORTED)
+if(TARGET PkgConfig::GUMBO)
+  target_link_libraries(gumbo::gumbo INTERFACE PkgConfig::GUMBO)
+else()
+  find_path(GUMBO_INCLUDE_DIR gumbo.h REQUIRED)
+  find_library(GUMBO_LIBRARY gumbo REQUIRED)
+  target_include_directories(gumbo::gumbo INTERFACE ${GUMBO_INCLUDE_DIR})
+  target_link_libraries(gumbo::gumbo INTERFACE ${GUMBO_LIBRARY})
+  set(GUMBO_VERSION "found at ${GUMBO_LIBRARY}")
+endif()
 # libcsv (Debian libcsv-dev) ships neither a CMake package nor a pkg-config file: found by hand.
 find_path(CSV_INCLUDE_DIR csv.h REQUIRED)
 find_library(CSV_LIBRARY csv REQUIRED)
@@ -28,6 +42,13 @@ if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
   set(LSTMLAB_NCCL_DEFAULT ON)
 endif()
 option(LSTMLAB_NCCL "--dist-backend nccl (a CUDA LibTorch built with NCCL)" ${LSTMLAB_NCCL_DEFAULT})
+# The scratch layers' CUDA kernels (models/kernels/cuda/), compiled with nvcc, only where the
+# LibTorch found has CUDA; a CPU LibTorch builds exactly as before.
+option(LSTMLAB_CUDA "the fused layers' CUDA kernels (a CUDA LibTorch)" ${LSTMLAB_NCCL_DEFAULT})
+if(LSTMLAB_CUDA AND NOT LSTMLAB_NCCL_DEFAULT)
+  message(FATAL_ERROR "-DLSTMLAB_CUDA=ON needs a CUDA LibTorch; Torch ${Torch_VERSION} at "
+                      "${TORCH_INSTALL_PREFIX} has none (point CMAKE_PREFIX_PATH at one)")
+endif()
 if(LSTMLAB_BUILD_TESTS)
   find_package(GTest 1.10 REQUIRED)
 endif()

@@ -12,7 +12,13 @@ if(LSTMLAB_FUZZ)
   endif()
 endif()
 
+# lstmlab_sanitizers instruments the target that links it (our libraries, lstm-lab, the fuzz
+# targets); lstmlab_sanitizer_runtime is what a program of instrumented code links with (the
+# libraries pass it on). The test suite's own files are not instrumented: the code under test is,
+# and each of them compiles in half the time without (a third of the sanitizer build).
 add_library(lstmlab_sanitizers INTERFACE)
+add_library(lstmlab_sanitizer_runtime INTERFACE)
+target_link_libraries(lstmlab_sanitizers INTERFACE lstmlab_sanitizer_runtime)
 if(LSTMLAB_SANITIZE)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     message(FATAL_ERROR "LSTMLAB_SANITIZE needs GCC or Clang, not ${CMAKE_CXX_COMPILER_ID}")
@@ -22,8 +28,8 @@ if(LSTMLAB_SANITIZE)
     -fsanitize=${LSTMLAB_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer
     # GCC 12 sees uninitialized members in libstdc++'s <regex> once instrumented: noise, not ours.
     $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
-  target_link_options(lstmlab_sanitizers INTERFACE -fsanitize=${LSTMLAB_SANITIZE})
-  target_compile_definitions(lstmlab_sanitizers INTERFACE LSTMLAB_SANITIZED=1)
+  target_link_options(lstmlab_sanitizer_runtime INTERFACE -fsanitize=${LSTMLAB_SANITIZE})
+  target_compile_definitions(lstmlab_sanitizer_runtime INTERFACE LSTMLAB_SANITIZED=1)
   message(STATUS "lstm-lab: sanitizers ${LSTMLAB_SANITIZE}")
 endif()
 if(LSTMLAB_FUZZ)

@@ -4,6 +4,9 @@
 
 #include "models/kernels/cpu_rows.h"
 #include "models/kernels/gate_math.h"
+#if LSTMLAB_WITH_CUDA
+#include "models/kernels/cuda/cell_steps.h"
+#endif
 #include "models/kernels/time_loop.h"
 
 #include <cstdint>
@@ -285,6 +288,23 @@ class GruStep final : public StepPolicy {
     backward_rows_at(reset_after_, phase, s, begin, end);
   }
 
+#if LSTMLAB_WITH_CUDA
+  // Kernels for the reset-after step (one phase each way); d2l's two-phase step runs TensorOps.
+  bool has_kernels() const override { return reset_after_; }
+  void forward_kernel(int, const ForwardRows<float>& s, int64_t B, void* stream) const override {
+    launch_forward(s, B, stream);
+  }
+  void forward_kernel(int, const ForwardRows<double>& s, int64_t B, void* stream) const override {
+    launch_forward(s, B, stream);
+  }
+  void backward_kernel(int, const BackwardRows<float>& s, int64_t B, void* stream) const override {
+    launch_backward(s, B, stream);
+  }
+  void backward_kernel(int, const BackwardRows<double>& s, int64_t B, void* stream) const override {
+    launch_backward(s, B, stream);
+  }
+#endif
+
   void bind_forward_ops(const SequenceBuffers& buffers) override {
     gates_ = GateSteps(buffers.gates, 0, H_);
     saved_ = buffers.saved.unbind(0);
@@ -354,6 +374,23 @@ class GruStep final : public StepPolicy {
   }
 
  private:
+#if LSTMLAB_WITH_CUDA
+  // s.u is the apart product u, s.saved u_n.
+  template <typename T>
+  void launch_forward(const ForwardRows<T>& s, int64_t B, void* stream) const {
+    const int rc = cuda::launch_gru_step<T>({s.gates, s.u, s.h_prev, s.h, s.saved, B, H_}, stream);
+    TORCH_CHECK(rc == 0, "the GRU step's CUDA kernel failed: ", cuda::error_text(rc));
+  }
+  template <typename T>
+  void launch_backward(const BackwardRows<T>& s, int64_t B, void* stream) const {
+    const int rc = cuda::launch_gru_step_grad<T>({s.gates, s.saved, s.h_prev, s.dout.data,
+                                                  s.dout.row_stride, s.dout.col_stride, s.dh,
+                                                  s.dgates, B, H_},
+                                                 stream);
+    TORCH_CHECK(rc == 0, "the GRU step's backward CUDA kernel failed: ", cuda::error_text(rc));
+  }
+#endif
+
   /// Per-step [B, H] views of r, z, n in a [T, B, >= 3H] buffer from column `offset`, and r and z
   /// together ([B, 2H], for one sigmoid over both).
   struct GateSteps {

@@ -24,10 +24,10 @@
 namespace lstmlab {
 
 /// How the element-wise passes run. The time loop is the same for each; only the pass differs.
-/// A CUDA executor (one fused kernel launch a phase) slots in here beside them.
 enum class StepExecutor {
-  RawRows,    ///< CPU float/double: the policy's row loops, split over the intra-op threads
-  TensorOps,  ///< any device and dtype: the policy's ATen ops on the step's tensors
+  RawRows,      ///< CPU float/double: the policy's row loops, split over the intra-op threads
+  TensorOps,    ///< any device and dtype: the policy's ATen ops on the step's tensors
+  CudaKernels,  ///< CUDA float/double: one fused kernel launch a phase (models/kernels/cuda/)
 };
 
 /// The widths of one cell, for a layer of H hidden units.
@@ -139,6 +139,20 @@ class StepPolicy {
                              int64_t end) const = 0;
   virtual void backward_rows(int phase, const BackwardRows<double>& s, int64_t begin,
                              int64_t end) const = 0;
+
+  /// CudaKernels: whether this cell has them in this build (a CUDA LibTorch, LSTMLAB_WITH_CUDA).
+  virtual bool has_kernels() const { return false; }
+  /// CudaKernels: phase `phase` of a step over all `B` rows as one launch on `stream` (a
+  /// cudaStream_t); the buffers are device pointers in the RawRows layout. Throws c10::Error when
+  /// the launch fails. Called only where has_kernels().
+  virtual void forward_kernel(int /*phase*/, const ForwardRows<float>& /*s*/, int64_t /*B*/,
+                              void* /*stream*/) const {}
+  virtual void forward_kernel(int /*phase*/, const ForwardRows<double>& /*s*/, int64_t /*B*/,
+                              void* /*stream*/) const {}
+  virtual void backward_kernel(int /*phase*/, const BackwardRows<float>& /*s*/, int64_t /*B*/,
+                               void* /*stream*/) const {}
+  virtual void backward_kernel(int /*phase*/, const BackwardRows<double>& /*s*/, int64_t /*B*/,
+                               void* /*stream*/) const {}
 
   /// TensorOps: called once before a time loop with the sequence buffers (and, backward, the
   /// [T, B, D] gate grads), so that the passes below can slice them once.

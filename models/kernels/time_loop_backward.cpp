@@ -38,9 +38,10 @@ Tensor prev_states_times(const Tensor& h0, const Tensor& out, const Tensor& dgat
   return product;
 }
 
-LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor executor, const LayerInputs& in,
+LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor requested, const LayerInputs& in,
                               const SequenceBuffers& buf, const OutputGrads& grads,
                               const GradsWanted& wanted) {
+  const StepExecutor executor = executor_for(requested, policy);
   const LoopSizes sizes(policy, in);
   const int64_t T = sizes.T, B = sizes.B, H = sizes.H;
   const int64_t G = sizes.widths.gates, D = sizes.widths.grad_width;
@@ -83,11 +84,17 @@ LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor executor, const L
   // The out grad is read in whatever layout it came (expanded from a sum, transposed from
   // batch_first), not copied.
   const Tensor& dout = grads.dout;
-  // The executor decides only how each phase's element-wise pass runs (a CUDA one joins here).
-  if (raw) {
+  // The executor decides only how each phase's element-wise pass runs: the row loops and the CUDA
+  // kernels read the same step pointers (host or device), the ATen ops the step's tensors.
+  if (executor != StepExecutor::TensorOps) {
+    const bool kernels = executor == StepExecutor::CudaKernels;
+    void* stream = kernels ? cuda_stream_of(in.x) : nullptr;
     RowSplitter rows(B, G);
+    // Where there is no out grad, each step reads one zero through zero strides, on the device the
+    // pass runs on.
+    const Tensor no_dout = at::zeros({1}, options);
     AT_DISPATCH_FLOATING_TYPES(in.x.scalar_type(), "time_loop_backward", [&] {
-      const scalar_t zero = 0;
+      const scalar_t* zero = no_dout.data_ptr<scalar_t>();
       for (int64_t t = T - 1; t >= 0; --t) {
         const BackwardRows<scalar_t> step{
             step_ptr<scalar_t>(buf.gates, t),
@@ -95,14 +102,18 @@ LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor executor, const L
             step_or_null<scalar_t>(buf.cells, t),
             step_or_null<scalar_t>(buf.cells, t + 1),
             step_or_null<scalar_t>(buf.saved, t),
-            dout_rows<scalar_t>(dout, t, &zero),
+            dout_rows<scalar_t>(dout, t, zero),
             dh.data_ptr<scalar_t>(),
             dc.defined() ? dc.data_ptr<scalar_t>() : nullptr,
             dq.defined() ? dq.data_ptr<scalar_t>() : nullptr,
             step_ptr<scalar_t>(dgates, t),
             H};
         for (int p = 0; p < phases; ++p) {
-          rows.run([&](int64_t begin, int64_t end) { policy.backward_rows(p, step, begin, end); });
+          if (kernels) {
+            policy.backward_kernel(p, step, B, stream);
+          } else {
+            rows.run([&](int64_t begin, int64_t end) { policy.backward_rows(p, step, begin, end); });
+          }
           multiply(p, t);
         }
       }

@@ -14,13 +14,18 @@ namespace lstmlab {
 using torch::Tensor;
 
 StepExecutor default_executor(const Tensor& x) {
-  const bool raw = x.defined() && x.device().is_cpu() &&
-                   (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
-  return raw ? StepExecutor::RawRows : StepExecutor::TensorOps;
+  const bool float_or_double =
+      x.defined() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
+  if (float_or_double && x.device().is_cpu()) return StepExecutor::RawRows;
+#if LSTMLAB_WITH_CUDA
+  if (float_or_double && x.device().is_cuda()) return StepExecutor::CudaKernels;
+#endif
+  return StepExecutor::TensorOps;
 }
 
-SequenceBuffers time_loop_forward(StepPolicy& policy, StepExecutor executor,
+SequenceBuffers time_loop_forward(StepPolicy& policy, StepExecutor requested,
                                   const LayerInputs& in) {
+  const StepExecutor executor = executor_for(requested, policy);
   const LoopSizes sizes(policy, in);
   const int64_t T = sizes.T, B = sizes.B, H = sizes.H, G = sizes.widths.gates;
   const CellWidths& w = sizes.widths;
@@ -68,10 +73,11 @@ SequenceBuffers time_loop_forward(StepPolicy& policy, StepExecutor executor,
     }
   };
 
-  // The executor decides only how each phase's element-wise pass runs. A CUDA executor joins here:
-  // the same products, then one kernel launch a phase from a pair of StepPolicy passes that take
-  // device pointers in the ForwardRows/BackwardRows layout.
-  if (executor == StepExecutor::RawRows) {
+  // The executor decides only how each phase's element-wise pass runs: the row loops and the CUDA
+  // kernels read the same step pointers (host or device), the ATen ops the step's tensors.
+  if (executor != StepExecutor::TensorOps) {
+    const bool kernels = executor == StepExecutor::CudaKernels;
+    void* stream = kernels ? cuda_stream_of(in.x) : nullptr;
     RowSplitter rows(B, G);
     AT_DISPATCH_FLOATING_TYPES(in.x.scalar_type(), "time_loop_forward", [&] {
       for (int64_t t = 0; t < T; ++t) {
@@ -86,7 +92,11 @@ SequenceBuffers time_loop_forward(StepPolicy& policy, StepExecutor executor,
             H};
         for (int p = 0; p < phases; ++p) {
           multiply(p, t);
-          rows.run([&](int64_t begin, int64_t end) { policy.forward_rows(p, step, begin, end); });
+          if (kernels) {
+            policy.forward_kernel(p, step, B, stream);
+          } else {
+            rows.run([&](int64_t begin, int64_t end) { policy.forward_rows(p, step, begin, end); });
+          }
         }
       }
     });

@@ -6,7 +6,28 @@
 
 #include <cstdint>
 
+#if LSTMLAB_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
+
 namespace lstmlab {
+
+/// The executor a loop runs: a cell without CUDA kernels (d2l's GRU) runs TensorOps on CUDA.
+inline StepExecutor executor_for(StepExecutor requested, const StepPolicy& policy) {
+  return requested == StepExecutor::CudaKernels && !policy.has_kernels() ? StepExecutor::TensorOps
+                                                                         : requested;
+}
+
+/// Where a CUDA executor launches its kernels: LibTorch's current stream on x's device, so that
+/// they queue behind the step's matrix products.
+inline void* cuda_stream_of(const torch::Tensor& x) {
+#if LSTMLAB_WITH_CUDA
+  return c10::cuda::getCurrentCUDAStream(x.device().index()).stream();
+#else
+  (void)x;
+  return nullptr;
+#endif
+}
 
 /// The sizes of one layer call. Letters as in step_policy.h.
 struct LoopSizes {

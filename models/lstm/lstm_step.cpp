@@ -5,6 +5,9 @@
 #include "models/kernels/cpu_rows.h"
 #include "models/kernels/gate_math.h"
 #include "models/kernels/time_loop.h"
+#if LSTMLAB_WITH_CUDA
+#include "models/kernels/cuda/cell_steps.h"
+#endif
 
 #include <cstdint>
 #include <memory>
@@ -209,6 +212,22 @@ class LstmStep final : public StepPolicy {
             : backward_rows_of<double, Activation::Relu>)(s, begin, end);
   }
 
+#if LSTMLAB_WITH_CUDA
+  bool has_kernels() const override { return true; }
+  void forward_kernel(int, const ForwardRows<float>& s, int64_t B, void* stream) const override {
+    launch_forward(s, B, stream);
+  }
+  void forward_kernel(int, const ForwardRows<double>& s, int64_t B, void* stream) const override {
+    launch_forward(s, B, stream);
+  }
+  void backward_kernel(int, const BackwardRows<float>& s, int64_t B, void* stream) const override {
+    launch_backward(s, B, stream);
+  }
+  void backward_kernel(int, const BackwardRows<double>& s, int64_t B, void* stream) const override {
+    launch_backward(s, B, stream);
+  }
+#endif
+
   void bind_forward_ops(const SequenceBuffers& buffers) override {
     gates_ = GateSteps(buffers.gates, H_);
     const int64_t B = buffers.gates.size(1);
@@ -272,6 +291,23 @@ class LstmStep final : public StepPolicy {
 
  private:
   bool tanh() const { return act_ == Activation::Tanh; }
+#if LSTMLAB_WITH_CUDA
+  // s.saved is act(c) (tanh); the relu kernel recomputes it from c, as the row loops do.
+  template <typename T>
+  void launch_forward(const ForwardRows<T>& s, int64_t B, void* stream) const {
+    const int rc = cuda::launch_lstm_step<T>({s.gates, s.c_prev, s.c, s.saved, s.h, B, H_, tanh()},
+                                             stream);
+    TORCH_CHECK(rc == 0, "the LSTM step's CUDA kernel failed: ", cuda::error_text(rc));
+  }
+  template <typename T>
+  void launch_backward(const BackwardRows<T>& s, int64_t B, void* stream) const {
+    const int rc = cuda::launch_lstm_step_grad<T>(
+        {s.gates, s.c_prev, s.c, s.saved, s.dh, s.dout.data, s.dout.row_stride, s.dout.col_stride,
+         s.dc, s.dgates, B, H_, tanh()},
+        stream);
+    TORCH_CHECK(rc == 0, "the LSTM step's backward CUDA kernel failed: ", cuda::error_text(rc));
+  }
+#endif
 
   /// Per-step [B, H] views of the gates in a [T, B, G] buffer. i_f: [B, 2H], i and f together,
   /// for one sigmoid over both.

@@ -79,6 +79,8 @@ int launch_gru_step_grad(const GruStepGrad<T>& step, void* stream) {
   return launch(gru_step_grad_kernel<T>, step, stream);
 }
 
+const char* error_text(int rc) { return cudaGetErrorString(static_cast<cudaError_t>(rc)); }
+
 template int launch_lstm_step<float>(const LstmStep<float>&, void*);
 template int launch_lstm_step<double>(const LstmStep<double>&, void*);
 template int launch_lstm_step_grad<float>(const LstmStepGrad<float>&, void*);

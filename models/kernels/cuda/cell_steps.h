@@ -74,5 +74,8 @@ int launch_gru_step(const GruStep<T>& step, void* stream);
 template <typename T>
 int launch_gru_step_grad(const GruStepGrad<T>& step, void* stream);
 
+/// CUDA's name and message for a launch's result.
+const char* error_text(int rc);
+
 }  // namespace cuda
 }  // namespace lstmlab

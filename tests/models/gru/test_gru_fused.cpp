@@ -603,6 +603,35 @@ TEST_F(GruFusedPaths, TensorOpsPathAndRawLoopInFloat32) {
   }
 }
 
+/// `layer` on the GPU: its arguments moved there, its outputs back (autograd carries the grads).
+Layer on_cuda(const Layer& layer) {
+  return [layer](const Tensor& x, const Tensor& h0, const Tensor& W_x, const Tensor& W_h,
+                 const Tensor& b, const Tensor& b_hn, bool reset_after) {
+    const Outputs y =
+        layer(x.cuda(), h0.cuda(), W_x.cuda(), W_h.cuda(), b.cuda(),
+              b_hn.defined() ? b_hn.cuda() : b_hn, reset_after);
+    return Outputs{std::get<0>(y).cpu(), std::get<1>(y).cpu()};
+  };
+}
+
+// On CUDA float/double the reset-after GRU runs its kernels (models/kernels/cuda/), d2l's
+// reset-before one its ATen ops; each against the autograd GRU on the CPU in float64.
+TEST_F(GruFusedPaths, CudaKernelsAndTensorOpsOnTheGpuMatchAutograd_CUDA) {
+  if (!test::cuda_present()) GTEST_SKIP() << "no CUDA device";
+  LargestDifference largest(1e-12);
+  for (const Shape& s : kShapes) {
+    for (const bool reset_after : kVariants) {
+      const Args args = random_args(s, reset_after);
+      const LossWeights w = random_loss_weights(s, true, true);
+      const RunResult want = run_once(kReference, args, reset_after, w, torch::kDouble);
+      expect_runs_close(run_once(on_cuda(kFused), args, reset_after, w, torch::kDouble), want,
+                        reset_after, largest, describe(s, reset_after) + " cuda");
+      expect_runs_close(run_once(on_cuda(kFusedOps), args, reset_after, w, torch::kDouble), want,
+                        reset_after, largest, describe(s, reset_after) + " cuda tensor ops");
+    }
+  }
+}
+
 // ---- 6. checks ----------------------------------------------------------------------------------
 
 using GruFusedChecks = GruFusedTest;

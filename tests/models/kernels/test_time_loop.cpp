@@ -113,8 +113,12 @@ TEST_F(TimeLoopTest, AnElmanCellOnTheLoopMatchesAutogradInEveryGrad) {
   const Tensor expected_out = torch::stack(hs).detach();
   ((torch::stack(hs) * dout).sum() + (h * dh_T).sum()).backward();
 
-  for (const StepExecutor executor : {StepExecutor::RawRows, StepExecutor::TensorOps}) {
-    SCOPED_TRACE(executor == StepExecutor::RawRows ? "raw rows" : "tensor ops");
+  // A cell without CUDA kernels (this one) asked for them runs its ATen ops instead.
+  for (const StepExecutor executor :
+       {StepExecutor::RawRows, StepExecutor::TensorOps, StepExecutor::CudaKernels}) {
+    SCOPED_TRACE(executor == StepExecutor::RawRows     ? "raw rows"
+                 : executor == StepExecutor::TensorOps ? "tensor ops"
+                                                       : "cuda kernels asked, none: tensor ops");
     ElmanStep step(H);
     const LayerInputs in{x, h0, Tensor(), W_x, W_h, b};
     const SequenceBuffers buf = time_loop_forward(step, executor, in);

@@ -430,6 +430,33 @@ TEST_F(LstmFusedPaths, TensorOpsPathMatchesAutogradInFloat32) {
   }
 }
 
+/// `layer` on the GPU: its arguments moved there, its outputs back (autograd carries the grads).
+Layer on_cuda(const Layer& layer) {
+  return [layer](const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& W_x,
+                 const Tensor& W_h, const Tensor& b, Activation act) {
+    const Outputs y = layer(x.cuda(), h0.cuda(), c0.cuda(), W_x.cuda(), W_h.cuda(), b.cuda(), act);
+    return Outputs{std::get<0>(y).cpu(), std::get<1>(y).cpu(), std::get<2>(y).cpu()};
+  };
+}
+
+// On CUDA float/double the fused layer runs its kernels (models/kernels/cuda/), one launch a step
+// each way; each against the autograd loop on the CPU in float64, as is the ATen-op path there.
+TEST_F(LstmFusedPaths, CudaKernelsAndTensorOpsOnTheGpuMatchAutograd_CUDA) {
+  if (!test::cuda_present()) GTEST_SKIP() << "no CUDA device";
+  LargestDifference largest(1e-12);
+  for (const Shape& s : kShapes) {
+    for (const Activation act : kActs) {
+      const Args args = random_args(s, torch::kDouble);
+      const LossWeights w = random_loss_weights(s, /*use_state=*/true);
+      const RunResult want = run_once(kReference, args, act, w, torch::kDouble);
+      expect_runs_close(run_once(on_cuda(kFused), args, act, w, torch::kDouble), want, largest,
+                        describe(s, act) + " cuda kernels");
+      expect_runs_close(run_once(on_cuda(kFusedOps), args, act, w, torch::kDouble), want, largest,
+                        describe(s, act) + " cuda tensor ops");
+    }
+  }
+}
+
 // ---- 6. checks ----------------------------------------------------------------------------------
 
 using LstmFusedChecks = LstmFusedTest;
