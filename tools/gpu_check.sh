@@ -25,7 +25,7 @@ step() {
   local name=$1 limit=$2
   shift 2
   local began=$SECONDS
-  timeout "$limit" "$@" > "$out/$name.log" 2>&1
+  timeout -k 10 "$limit" "$@" > "$out/$name.log" 2>&1
   local rc=$?
   echo "$name rc=$rc $((SECONDS - began))s" | tee -a "$summary"
   return $rc
@@ -47,7 +47,7 @@ bin=$build/lstm-lab
 for cell in lstm gru; do
   step "parity_$cell" 60 "$bin" parity --device "$device" --cell "$cell" --json "$out/parity_$cell.json"
 done
-step tests_cuda 90 "$build"/lstmlab_tests --gtest_filter='*_CUDA*:*Cuda*'
+step tests_cuda 90 "$build"/tests/lstmlab_tests --gtest_filter='*_CUDA*:*Cuda*'
 for cell in lstm gru; do
   step "bench_$cell" 120 "$bin" bench --device "$device" --cell "$cell" --repeats 10 \
     --json "$out/bench_$cell.json"

@@ -15,7 +15,7 @@
 namespace lstmlab {
 namespace {
 
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(LSTMLAB_SANITIZED)
 // 0 when the policy holds; otherwise which check failed.
 int check_the_policy() {
   if (!keep_freed_memory_for_reuse() || !freed_memory_kept()) return 1;
