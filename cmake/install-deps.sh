@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages lstm-lab builds and runs with, only those that are missing, so a
 # second run costs a second. Uses sudo only when not root. See README.md for why each is here.
+#   cmake/install-deps.sh        what lstm-lab and its tests need
+#   cmake/install-deps.sh fuzz   that and clang, for the fuzz targets (tools/fuzz_smoke.sh)
 set -euo pipefail
 
 packages=(
@@ -17,8 +19,10 @@ packages=(
   libicu-dev                     # the text task: emoji and pictographs by Unicode property, case, whitespace
   pkg-config                     # finds gumbo for CMake
   libgloo-dev                    # gloo's headers, which LibTorch's c10d ProcessGroupGloo.hpp includes (data-parallel training)
-  clang-14 libclang-rt-14-dev    # the fuzz targets (tools/fuzz_smoke.sh): libFuzzer, clang's sanitizers
 )
+if [ "${1:-}" = fuzz ]; then
+  packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer and clang's sanitizers
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,7 +3,7 @@
 # one after the other for a bounded time, from its seed corpus in fuzz/corpus/<target>/. Exit 1 on
 # the first crash, sanitizer report, leak or hang, whose input is kept in build-fuzz/artifacts/.
 #
-#   tools/fuzz_smoke.sh                  CI: every target for 15 s
+#   tools/fuzz_smoke.sh                  a smoke run: every target for 15 s
 #   tools/fuzz_smoke.sh 600              a campaign: every target for 10 minutes
 #   tools/fuzz_smoke.sh 600 csv_table    one target
 #
@@ -21,6 +21,7 @@ compiler=${LSTMLAB_FUZZ_CXX:-clang++-14}
 jobs=${LSTMLAB_FUZZ_JOBS:-$(nproc)}
 
 start=$SECONDS
+cmake/install-deps.sh fuzz
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
   cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$compiler" \
     -DLSTMLAB_FUZZ=ON -DLSTMLAB_BUILD_TESTS=OFF >/dev/null

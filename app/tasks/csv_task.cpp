@@ -35,7 +35,7 @@ json to_json(const CsvSeriesOptions& o) {
           {"frame_after_split", o.frame_after_split}};
 }
 
-CsvSeriesOptions from_json(const json& j, const std::string& where) {
+CsvSeriesOptions csv_options_from_json(const json& j, const std::string& where) {
   if (!j.is_null() && !j.is_object()) {
     throw std::invalid_argument(where + ": the csv section must be an object, found " +
                                 std::string(j.type_name()));
@@ -169,7 +169,7 @@ class CsvTask : public Task {
 }  // namespace
 
 CsvSeriesOptions csv_options(const RunConfig& config) {
-  return from_json(config.task_options, "the csv task's options");
+  return csv_options_from_json(config.task_options, "the csv task's options");
 }
 
 void set_csv_options(RunConfig& config, const CsvSeriesOptions& options) {
@@ -238,7 +238,7 @@ TaskEntry csv_task_entry() {
     return to_json(o);
   };
   e.check = [](const json& section, const std::string& where) {
-    return to_json(from_json(section, where));
+    return to_json(csv_options_from_json(section, where));
   };
   e.make = [](const RunConfig& config) -> std::unique_ptr<Task> {
     return std::make_unique<CsvTask>(config);

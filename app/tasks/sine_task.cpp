@@ -24,7 +24,7 @@ json to_json(const SineOptions& o) {
           {"test_fraction", o.test_fraction}};
 }
 
-SineOptions from_json(const json& j, const std::string& where) {
+SineOptions sine_options_from_json(const json& j, const std::string& where) {
   if (!j.is_null() && !j.is_object()) {
     throw std::invalid_argument(where + ": the sine section must be an object, found " +
                                 std::string(j.type_name()));
@@ -119,7 +119,7 @@ class SineTask : public Task {
 }  // namespace
 
 SineOptions sine_options(const RunConfig& config) {
-  return from_json(config.task_options, "the sine task's options");
+  return sine_options_from_json(config.task_options, "the sine task's options");
 }
 
 void set_sine_options(RunConfig& config, const SineOptions& options) {
@@ -156,7 +156,7 @@ TaskEntry sine_task_entry() {
     return to_json(o);
   };
   e.check = [](const json& section, const std::string& where) {
-    return to_json(from_json(section, where));
+    return to_json(sine_options_from_json(section, where));
   };
   e.make = [](const RunConfig& config) -> std::unique_ptr<Task> {
     return std::make_unique<SineTask>(config);
