@@ -4,8 +4,13 @@
 // for with a deadline, signal, and read the stderr of. Tiny runs on loopback, on free ports.
 
 #include "app/dist/free_port.h"
+#include "app/platform/device.h"
+#include "app/tasks/registry.h"
+#include "app/train/checkpoint.h"
+#include "app/train/run_config.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -109,6 +114,19 @@ inline bool wait_for_file(const std::string& path, std::chrono::duration<double>
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
+}
+
+/// The weights a run directory's checkpoint holds, in float64, read into the model its
+/// config.json builds.
+inline std::vector<torch::Tensor> run_weights(const std::string& dir) {
+  const auto config = read_run_config(dir);
+  const auto task = make_task(config);
+  auto model = task->make_model(config.model);
+  model->to(parse_dtype(config.train.dtype));  // as the run saved it
+  load_checkpoint(dir + "/checkpoint.pt", *model, nullptr);
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model->parameters()) out.push_back(p.detach().to(torch::kDouble).clone());
+  return out;
 }
 
 }  // namespace lstmlab::test

@@ -53,17 +53,6 @@ std::vector<std::vector<double>> read_metrics(const std::string& dir, std::vecto
   return rows;
 }
 
-std::vector<torch::Tensor> final_weights(const std::string& dir) {
-  const auto config = lstmlab::read_run_config(dir);
-  const auto task = lstmlab::make_task(config);
-  auto model = task->make_model(config.model);
-  model->to(lstmlab::parse_dtype(config.train.dtype));  // as the run saved it
-  lstmlab::load_checkpoint(dir + "/checkpoint.pt", *model, nullptr);
-  std::vector<torch::Tensor> out;
-  for (const auto& p : model->parameters()) out.push_back(p.detach().to(torch::kDouble).clone());
-  return out;
-}
-
 // Every epoch's losses and metrics, and every final weight, within `tolerance` relative.
 void expect_same_run(const std::string& one, const std::string& two, double tolerance) {
   std::vector<std::string> names;
@@ -82,7 +71,7 @@ void expect_same_run(const std::string& one, const std::string& two, double tole
       EXPECT_LE(rel, tolerance) << name << " in epoch " << e + 1 << ": " << a[e][c] << " vs " << b[e][c];
     }
   }
-  const auto wa = final_weights(one), wb = final_weights(two);
+  const auto wa = lstmlab::test::run_weights(one), wb = lstmlab::test::run_weights(two);
   ASSERT_EQ(wa.size(), wb.size());
   double worst_weight = 0;
   for (size_t i = 0; i < wa.size(); ++i) {

@@ -25,17 +25,7 @@ using lstmlab::test::lstm_lab;
 using namespace std::chrono_literals;
 
 double largest_relative_weight_difference(const std::string& a, const std::string& b) {
-  const auto load = [](const std::string& dir) {
-    const auto config = lstmlab::read_run_config(dir);
-    const auto task = lstmlab::make_task(config);
-    auto model = task->make_model(config.model);
-    model->to(lstmlab::parse_dtype(config.train.dtype));  // as the run saved it
-    lstmlab::load_checkpoint(dir + "/checkpoint.pt", *model, nullptr);
-    std::vector<torch::Tensor> out;
-    for (const auto& p : model->parameters()) out.push_back(p.detach().to(torch::kDouble));
-    return out;
-  };
-  const auto pa = load(a), pb = load(b);
+  const auto pa = lstmlab::test::run_weights(a), pb = lstmlab::test::run_weights(b);
   double worst = 0;
   for (size_t i = 0; i < pa.size(); ++i) {
     worst = std::max(worst, (pa[i] - pb[i]).abs().max().item<double>() /
