@@ -1,7 +1,27 @@
 # Every third-party library the project uses, found once, linked as imported targets.
 # Torch: Debian's libtorch-dev (1.13, CPU) by default; a CUDA LibTorch 2.x through CMAKE_PREFIX_PATH.
+# A CUDA LibTorch's CMake adds nvcc flags for TORCH_CUDA_ARCH_LIST, and without one for every arch
+# its wheel was built for, sm_50 among them, which nvcc 13 refuses: ours are Ampere and Hopper.
+if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(TORCH_CUDA_ARCH_LIST "8.0;9.0")
+endif()
 find_package(Torch REQUIRED)
-find_package(fmt 8 REQUIRED)
+# LibTorch 2.x ships fmt's headers (fmt 12 in 2.15) inside its include folder, which comes before
+# Debian's on the include path: there fmt is used header-only from LibTorch's headers, as LibTorch
+# itself does, since Debian's libfmt.so (fmt 9) holds another version's symbols.
+# (Debian's LibTorch shares /usr/include with Debian's fmt, and links it.)
+add_library(lstmlab_fmt INTERFACE)
+get_filename_component(torch_include_dir "${TORCH_INSTALL_PREFIX}/include" REALPATH)
+if(EXISTS "${torch_include_dir}/fmt/base.h" AND
+   NOT torch_include_dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+  target_compile_definitions(lstmlab_fmt INTERFACE FMT_HEADER_ONLY=1)
+  file(STRINGS "${torch_include_dir}/fmt/base.h" fmt_version_line REGEX "define FMT_VERSION ")
+  string(REGEX MATCH "[0-9]+" fmt_VERSION "${fmt_version_line}")
+  set(fmt_VERSION "${fmt_VERSION} (LibTorch's headers, header-only)")
+else()
+  find_package(fmt 8 REQUIRED)
+  target_link_libraries(lstmlab_fmt INTERFACE fmt::fmt)
+endif()
 find_package(cxxopts 2.2 REQUIRED)
 find_package(nlohmann_json 3.9 REQUIRED)
 # The text corpus: Gumbo parses HTML as a browser does; ICU knows which code points are emoji.

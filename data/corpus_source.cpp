@@ -4,6 +4,7 @@
 #include "data/memory_limits.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <fstream>

@@ -7,6 +7,7 @@
 #include "models/lstm/lstm_scratch.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <algorithm>

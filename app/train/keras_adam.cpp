@@ -2,10 +2,27 @@
 
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cmath>
+#include <sstream>
 
 namespace lstmlab {
+namespace {
+
+// LibTorch keys an optimizer's per-parameter state by the parameter's TensorImpl: by its printed
+// address up to 1.13, by the pointer itself from 2.0 on.
+auto optimizer_state_key(const torch::Tensor& p) {
+#if TORCH_VERSION_MAJOR >= 2
+  return static_cast<void*>(p.unsafeGetTensorImpl());
+#else
+  std::ostringstream key;
+  key << p.unsafeGetTensorImpl();
+  return key.str();
+#endif
+}
+
+}  // namespace
 
 void KerasAdamOptions::serialize(torch::serialize::OutputArchive& archive) const {
   _TORCH_OPTIM_SERIALIZE_TORCH_ARG(lr);
@@ -65,7 +82,7 @@ torch::Tensor KerasAdam::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       const auto& g = p.grad();
-      const auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      const auto key = optimizer_state_key(p);
       auto it = state_.find(key);
       if (it == state_.end()) {
         auto fresh = std::make_unique<KerasAdamParamState>();
