@@ -74,17 +74,16 @@ TimeMajorInput check_input(const std::string& layer, const torch::Tensor& input,
 
 RecurrentState check_state(const std::string& layer, const std::optional<RecurrentState>& state,
                            const TimeMajorInput& input, const RecurrentOptions& options,
-                           bool has_cell) {
-  const auto& x = input.x;
+                           bool has_cell, const torch::Tensor& weight) {
   if (!state) {
-    auto zeros = torch::zeros({options.num_layers(), x.size(1), options.hidden_size()},
-                              x.options());
+    auto zeros = torch::zeros({options.num_layers(), input.x.size(1), options.hidden_size()},
+                              weight.options());
     return {zeros, has_cell ? torch::zeros_like(zeros) : torch::Tensor()};
   }
   RecurrentState result;
-  result.h = check_state_part(layer, "h0", state->h, input, options, x);
+  result.h = check_state_part(layer, "h0", state->h, input, options, weight);
   if (has_cell) {
-    result.c = check_state_part(layer, "c0", state->c, input, options, x);
+    result.c = check_state_part(layer, "c0", state->c, input, options, weight);
   } else {
     TORCH_CHECK(!state->c.defined(), layer, ": this cell has no cell state, but c0 was given");
   }

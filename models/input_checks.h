@@ -12,7 +12,7 @@ namespace lstmlab {
 
 /// An input in the layers' working layout.
 struct TimeMajorInput {
-  torch::Tensor x;  ///< [T, B, I]
+  torch::Tensor x;  ///< [T, B, I], or token ids [T, B]
   bool unbatched;   ///< the caller gave [T, I]
 };
 
@@ -21,11 +21,12 @@ struct TimeMajorInput {
 TimeMajorInput check_input(const std::string& layer, const torch::Tensor& input,
                            const RecurrentOptions& options, const torch::Tensor& weight);
 
-/// Checks an initial state against the input's batch, returns it as [L, B, H] tensors, or zeros
-/// when absent. `has_cell`: whether the state carries c (LSTM) or h alone (GRU).
+/// Checks an initial state against the input's batch and `weight`'s dtype and device (any
+/// parameter of the layer), returns it as [L, B, H] tensors, or zeros when absent. `has_cell`:
+/// whether the state carries c (LSTM) or h alone (GRU).
 RecurrentState check_state(const std::string& layer, const std::optional<RecurrentState>& state,
                            const TimeMajorInput& input, const RecurrentOptions& options,
-                           bool has_cell);
+                           bool has_cell, const torch::Tensor& weight);
 
 /// [T, B, H] back to the caller's layout.
 torch::Tensor restore_output(const torch::Tensor& output, const TimeMajorInput& input,

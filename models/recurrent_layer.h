@@ -52,6 +52,11 @@ class RecurrentLayerImpl : public torch::nn::Module {
   /// state: initial (h, c) of the shapes in RecurrentState; zeros when absent.
   virtual RecurrentOutput forward(const torch::Tensor& input,
                                   const std::optional<RecurrentState>& state = std::nullopt) = 0;
+  /// ids: integer token ids [T, B] ([B, T] when batch_first), each standing for the one-hot row
+  /// of input_size features: forward() of that one-hot input in the weights' dtype. A layer that
+  /// can gather weight rows for it (the fused scratch layers) never builds the one-hot tensor.
+  virtual RecurrentOutput forward_tokens(
+      const torch::Tensor& ids, const std::optional<RecurrentState>& state = std::nullopt) = 0;
 
   virtual const RecurrentOptions& options() const = 0;
   /// The cell this layer runs: what the weight map and the JSON files call it.

@@ -1,6 +1,7 @@
 #include "models/stacked_layer.h"
 
 #include "models/input_checks.h"
+#include "models/kernels/token_rows.h"
 #include "models/weight_init.h"
 #include "models/weight_layout.h"
 
@@ -30,9 +31,33 @@ StackedLayerImpl::StackedLayerImpl(std::string name, const RecurrentOptions& opt
 RecurrentOutput StackedLayerImpl::forward(const torch::Tensor& input,
                                           const std::optional<RecurrentState>& state) {
   const auto in = check_input(name(), input, options_, reference_weight());
-  const auto initial = check_state(name(), state, in, options_, has_cell_state(cell_));
+  const auto initial =
+      check_state(name(), state, in, options_, has_cell_state(cell_), reference_weight());
   const auto out = run(in.x, initial);
   return {restore_output(out.output, in, options_), restore_state(out.state, in)};
+}
+
+RecurrentOutput StackedLayerImpl::forward_tokens(const torch::Tensor& ids,
+                                                 const std::optional<RecurrentState>& state) {
+  const auto weight = reference_weight();
+  TORCH_CHECK(ids.defined() && ids.dim() == 2 && is_token_ids(ids), name(),
+              ": expected token ids of size ",
+              options_.batch_first() ? "(batch, seq_len)" : "(seq_len, batch)",
+              " in an integer dtype, got ", ids.defined() ? ids.sizes() : torch::IntArrayRef{},
+              ids.defined() ? " of dtype " + std::string(c10::toString(ids.scalar_type())) : "");
+  if (!gathers_token_rows()) {
+    return forward(torch::one_hot(ids.to(torch::kLong), options_.input_size()).to(weight.options()),
+                   state);
+  }
+  TORCH_CHECK(ids.device() == weight.device(), name(), ": the token ids are on ", ids.device(),
+              " but the layer's weights are on ", weight.device(), "; move one with .to(device)");
+  const TimeMajorInput in{options_.batch_first() ? ids.transpose(0, 1) : ids, false};
+  TORCH_CHECK(in.x.size(0) > 0 && in.x.size(1) > 0, name(),
+              ": expected at least one time step and one sequence, got token ids of size ",
+              ids.sizes());
+  const auto initial = check_state(name(), state, in, options_, has_cell_state(cell_), weight);
+  const auto out = run(in.x, initial);
+  return {restore_output(out.output, in, options_), out.state};
 }
 
 void StackedLayerImpl::pretty_print(std::ostream& stream) const {

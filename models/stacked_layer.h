@@ -34,15 +34,21 @@ class StackedLayerImpl : public RecurrentLayerImpl {
   /// Checks, then runs the stack time-major and hands the result back in the caller's layout.
   RecurrentOutput forward(const torch::Tensor& input,
                           const std::optional<RecurrentState>& state = std::nullopt) final;
+  /// Token ids through the layer: gathered rows of W_x where gathers_token_rows(), else one-hot.
+  RecurrentOutput forward_tokens(const torch::Tensor& ids,
+                                 const std::optional<RecurrentState>& state = std::nullopt) final;
   const RecurrentOptions& options() const final { return options_; }
   CellKind cell() const final { return cell_; }
   /// "lstmlab::GRUScratch(input_size=1, hidden_size=64, ...)".
   void pretty_print(std::ostream& stream) const final;
 
  protected:
-  /// x: [T, B, I]; initial: h [L, B, H] and, for a cell with a cell state, c [L, B, H].
-  /// Returns output [T, B, H] and the final state in the same shapes.
+  /// x: [T, B, I] (or token ids [T, B] where gathers_token_rows()); initial: h [L, B, H] and,
+  /// for a cell with a cell state, c [L, B, H]. Returns output [T, B, H] and the final state in
+  /// the same shapes.
   virtual RecurrentOutput run(const torch::Tensor& x, const RecurrentState& initial) = 0;
+  /// Whether run() takes token ids for its first layer's input.
+  virtual bool gathers_token_rows() const { return false; }
   /// A parameter that the input's dtype and device are checked against.
   virtual torch::Tensor reference_weight() const = 0;
   /// What pretty_print adds after the shared options: ", backward=fused".
@@ -89,6 +95,8 @@ class ScratchStackImpl : public StackedLayerImpl {
 
  private:
   RecurrentOutput run(const torch::Tensor& x, const RecurrentState& initial) final;
+  /// The fused backward gathers (models/kernels/token_rows.h); the autograd one reads one-hot.
+  bool gathers_token_rows() const final { return backward_mode_ == ScratchBackward::Fused; }
   torch::Tensor reference_weight() const final { return W_x_.at(0); }
   std::string extra_repr() const override;
 

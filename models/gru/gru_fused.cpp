@@ -6,6 +6,7 @@
 #include "models/gru/gru_step.h"
 #include "models/kernels/layer_checks.h"
 #include "models/kernels/time_loop.h"
+#include "models/kernels/token_rows.h"
 
 #include <c10/util/Exception.h>
 #include <torch/autograd.h>
@@ -31,7 +32,7 @@ void check_arguments(const Tensor& x, const Tensor& h0, const Tensor& W_x, const
   const int64_t H = W_h.size(0);
   TORCH_CHECK(!b_hn.defined() || (b_hn.dim() == 1 && b_hn.size(0) == H), kName,
               ": expected b_hn of shape [H] = [", H, "] (or undefined), got ", b_hn.sizes());
-  check_like_x(kName, "b_hn", b_hn, x);
+  check_like_x(kName, "b_hn", b_hn, W_h);
   if (!reset_after && b_hn.defined()) {
     // With the reset gate before the product there is no r * (h W_hn + b_hn) for b_hn to sit in;
     // adding it to b_in instead would be a second, silent meaning.
@@ -50,7 +51,7 @@ struct FusedGruFunction : public torch::autograd::Function<FusedGruFunction> {
   static variable_list forward(AutogradContext* ctx, const Tensor& x, const Tensor& h0,
                                const Tensor& W_x, const Tensor& W_h, const Tensor& b,
                                const Tensor& b_hn, bool reset_after, StepExecutor executor) {
-    const LayerInputs in{x.contiguous(), h0.contiguous(), Tensor(),
+    const LayerInputs in{contiguous_layer_input(x), h0.contiguous(), Tensor(),
                          W_x.contiguous(), W_h.contiguous(), b};
     const auto step = make_gru_step(in.W_h.size(0), reset_after, b_hn);
     const SequenceBuffers buf = time_loop_forward(*step, executor, in);
@@ -106,7 +107,7 @@ LayerOutputs run_layer(const Tensor& x, const Tensor& h0, const Tensor& W_x, con
 LayerOutputs gru_layer_fused(const Tensor& x, const Tensor& h0, const Tensor& W_x,
                              const Tensor& W_h, const Tensor& b, const Tensor& b_hn,
                              bool reset_after) {
-  return run_layer(x, h0, W_x, W_h, b, b_hn, reset_after, default_executor(x));
+  return run_layer(x, h0, W_x, W_h, b, b_hn, reset_after, default_executor(W_h));
 }
 
 LayerOutputs gru_layer_fused_reference_ops(const Tensor& x, const Tensor& h0, const Tensor& W_x,

@@ -19,7 +19,8 @@ namespace lstmlab {
 
 /// One GRU layer over a whole sequence, differentiable w.r.t. every tensor argument, with a
 /// hand-derived backward through time (a custom torch::autograd::Function).
-/// x: [T, B, I]; h0: [B, H]; W_x: [I, 3H]; W_h: [H, 3H]; b: [3H]; b_hn: [H] or undefined (zeros).
+/// x: [T, B, I], or token ids [T, B] for one-hot rows of W_x (models/kernels/token_rows.h);
+/// h0: [B, H]; W_x: [I, 3H]; W_h: [H, 3H]; b: [3H]; b_hn: [H] or undefined (zeros).
 /// Returns {out [T, B, H], h_T [B, H]}.
 ///
 /// reset_after = true (torch::nn::GRU, Keras reset_after=True): one [B, H] x [H, 3H] product a step,

@@ -34,11 +34,10 @@ SequenceOutput CharLanguageModelImpl::run(const torch::Tensor& input,
   TORCH_CHECK(input.dim() == 3 && input.size(2) == 1,
               "CharLanguageModel: expected token ids of size [B, T, 1], got ", input.sizes());
   const auto ids = input.squeeze(2).to(torch::kLong);  // [B, T]
-  const auto dtype = head->weight.scalar_type();
-  const auto encoded = embedding ? embedding->forward(ids)
-                                 : torch::one_hot(ids, vocab_size_).to(dtype);  // [B, T, I]
-  auto out = rnn->forward(encoded, state);          // [B, T, H]
-  return {head->forward(out.output), out.state};    // [B, T, V]
+  // One-hot input goes in as the ids: a layer that gathers W_x's rows never builds it.
+  auto out = embedding ? rnn->forward(embedding->forward(ids), state)  // [B, T, H]
+                       : rnn->forward_tokens(ids, state);
+  return {head->forward(out.output), out.state};  // [B, T, V]
 }
 
 }  // namespace lstmlab

@@ -1,5 +1,7 @@
 #include "models/kernels/layer_checks.h"
 
+#include "models/kernels/token_rows.h"
+
 #include <c10/util/Exception.h>
 
 namespace lstmlab {
@@ -21,19 +23,33 @@ void check_layer_inputs(const char* layer, int64_t k, bool has_cell_state, const
   }
   TORCH_CHECK(!has_cell_state || in.c0.defined(), layer,
               ": x, h0, c0, W_x, W_h and b must be defined tensors");
-  TORCH_CHECK(x.dim() == 3, layer, ": expected x of shape [T, B, I], got ", x.sizes());
-  const int64_t T = x.size(0);
+  const bool tokens = is_token_ids(x);
+  if (tokens) {
+    TORCH_CHECK(x.dim() == 2, layer, ": expected a floating-point x of shape [T, B, I] or token ids "
+                "of shape [T, B], got ", x.scalar_type(), " of shape ", x.sizes());
+    TORCH_CHECK(x.size(0) > 0 && x.size(1) > 0, layer,
+                ": expected token ids of shape [T, B] with T, B > 0, got ", x.sizes());
+  } else {
+    TORCH_CHECK(x.dim() == 3, layer, ": expected x of shape [T, B, I] (or token ids [T, B]), got ",
+                x.sizes());
+    TORCH_CHECK(x.size(0) > 0 && x.size(1) > 0 && x.size(2) > 0, layer,
+                ": expected x of shape [T, B, I] with T, B, I > 0, got ", x.sizes());
+  }
   const int64_t B = x.size(1);
-  const int64_t I = x.size(2);
-  TORCH_CHECK(T > 0 && B > 0 && I > 0, layer,
-              ": expected x of shape [T, B, I] with T, B, I > 0, got ", x.sizes());
   const torch::Tensor& W_h = in.W_h;
   TORCH_CHECK(W_h.dim() == 2 && W_h.size(0) > 0 && W_h.size(1) == k * W_h.size(0), layer,
               ": expected W_h of shape [H, ", k, "H], got ", W_h.sizes());
   const int64_t H = W_h.size(0);
   const int64_t G = k * H;
-  TORCH_CHECK(in.W_x.dim() == 2 && in.W_x.size(0) == I && in.W_x.size(1) == G, layer,
-              ": expected W_x of shape [I, ", k, "H] = [", I, ", ", G, "], got ", in.W_x.sizes());
+  if (tokens) {
+    TORCH_CHECK(in.W_x.dim() == 2 && in.W_x.size(0) > 0 && in.W_x.size(1) == G, layer,
+                ": expected W_x of shape [I, ", k, "H] = [I, ", G, "], got ", in.W_x.sizes());
+  } else {
+    const int64_t I = x.size(2);
+    TORCH_CHECK(in.W_x.dim() == 2 && in.W_x.size(0) == I && in.W_x.size(1) == G, layer,
+                ": expected W_x of shape [I, ", k, "H] = [", I, ", ", G, "], got ",
+                in.W_x.sizes());
+  }
   TORCH_CHECK(in.b.dim() == 1 && in.b.size(0) == G, layer, ": expected b of shape [", k, "H] = [",
               G, "], got ", in.b.sizes());
   const auto check_state = [&](const char* name, const torch::Tensor& state) {
@@ -42,13 +58,20 @@ void check_layer_inputs(const char* layer, int64_t k, bool has_cell_state, const
   };
   check_state("h0", in.h0);
   if (has_cell_state) check_state("c0", in.c0);
-  TORCH_CHECK(at::isFloatingType(x.scalar_type()), layer, ": expected a floating-point x, got ",
-              x.scalar_type());
-  check_like_x(layer, "h0", in.h0, x);
-  if (has_cell_state) check_like_x(layer, "c0", in.c0, x);
-  check_like_x(layer, "W_x", in.W_x, x);
-  check_like_x(layer, "W_h", in.W_h, x);
-  check_like_x(layer, "b", in.b, x);
+  // Token ids: the weights' dtype is the layer's, and every id must name a row of W_x.
+  const torch::Tensor& like = tokens ? W_h : x;
+  TORCH_CHECK(at::isFloatingType(like.scalar_type()), layer, ": expected a floating-point ",
+              tokens ? "W_h" : "x", ", got ", like.scalar_type());
+  if (tokens) {
+    TORCH_CHECK(x.device() == W_h.device(), layer, ": expected token ids on ", W_h.device(),
+                " (that of W_h), got ", x.device());
+    check_token_ids(layer, x, in.W_x.size(0));
+  }
+  check_like_x(layer, "h0", in.h0, like);
+  if (has_cell_state) check_like_x(layer, "c0", in.c0, like);
+  check_like_x(layer, "W_x", in.W_x, like);
+  if (!tokens) check_like_x(layer, "W_h", in.W_h, like);
+  check_like_x(layer, "b", in.b, like);
 }
 
 }  // namespace lstmlab

@@ -19,8 +19,9 @@ namespace lstmlab {
 /// RawRows for CPU float32/float64, TensorOps everywhere else.
 StepExecutor default_executor(const torch::Tensor& x);
 
-/// One layer's inputs, each contiguous. x [T, B, I]; h0 [B, H]; c0 [B, H] (cells with a cell state,
-/// else undefined); W_x [I, G]; W_h [H, G]; b [G].
+/// One layer's inputs, each contiguous. x [T, B, I], or token ids [T, B] (int64) standing for
+/// one-hot rows (models/kernels/token_rows.h); h0 [B, H]; c0 [B, H] (cells with a cell state, else
+/// undefined); W_x [I, G]; W_h [H, G]; b [G].
 struct LayerInputs {
   torch::Tensor x, h0, c0, W_x, W_h, b;
 };

@@ -3,6 +3,7 @@
 #include "models/kernels/time_loop.h"
 
 #include "models/kernels/time_loop_steps.h"
+#include "models/kernels/token_rows.h"
 
 #include <ATen/Dispatch.h>
 
@@ -46,7 +47,7 @@ LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor requested, const 
   const int64_t T = sizes.T, B = sizes.B, H = sizes.H;
   const int64_t G = sizes.widths.gates, D = sizes.widths.grad_width;
   const CellWidths& w = sizes.widths;
-  const auto options = in.x.options();
+  const auto options = in.W_h.options();
   const bool raw = executor == StepExecutor::RawRows;
 
   // dh: the grad carried to h_t less dout_t; before the first step back, the h_T grad. dc: the
@@ -58,7 +59,7 @@ LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor requested, const 
     dc = grads.dc_T.defined() ? grads.dc_T.clone(at::MemoryFormat::Contiguous)
                               : at::zeros({B, H}, options);
   }
-  Tensor dgates = raw ? kept_cpu_buffer(T * B * D, in.x.scalar_type()).view({T, B, D})
+  Tensor dgates = raw ? kept_cpu_buffer(T * B * D, in.W_h.scalar_type()).view({T, B, D})
                       : at::empty({T, B, D}, options);
 
   const std::vector<BackwardProduct> products = policy.backward_products(in.W_h);
@@ -88,12 +89,12 @@ LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor requested, const 
   // kernels read the same step pointers (host or device), the ATen ops the step's tensors.
   if (executor != StepExecutor::TensorOps) {
     const bool kernels = executor == StepExecutor::CudaKernels;
-    void* stream = kernels ? cuda_stream_of(in.x) : nullptr;
+    void* stream = kernels ? cuda_stream_of(in.W_h) : nullptr;
     RowSplitter rows(B, G);
     // Where there is no out grad, each step reads one zero through zero strides, on the device the
     // pass runs on.
     const Tensor no_dout = at::zeros({1}, options);
-    AT_DISPATCH_FLOATING_TYPES(in.x.scalar_type(), "time_loop_backward", [&] {
+    AT_DISPATCH_FLOATING_TYPES(in.W_h.scalar_type(), "time_loop_backward", [&] {
       const scalar_t* zero = no_dout.data_ptr<scalar_t>();
       for (int64_t t = T - 1; t >= 0; --t) {
         const BackwardRows<scalar_t> step{
@@ -138,13 +139,21 @@ LayerGrads time_loop_backward(StepPolicy& policy, StepExecutor requested, const 
     }
   }
 
-  // The parameter and input grads: one product (or sum) each over all T*B rows.
+  // The parameter and input grads: one product (or sum) each over all T*B rows. Token ids have
+  // no grad; their W_x grad sums dA's rows per id, and b's grad, every row's sum, is its column sum.
   const Tensor dA = dgates.view({T * B, D}).narrow(1, D - G, G);
+  const bool tokens = is_token_ids(in.x);
   LayerGrads out;
-  if (wanted.x) out.x = at::mm(dA, in.W_x.t()).view({T, B, sizes.I});
-  if (wanted.W_x) out.W_x = at::mm(in.x.view({T * B, sizes.I}).t(), dA);
+  if (wanted.x && !tokens) out.x = at::mm(dA, in.W_x.t()).view({T, B, sizes.I});
+  if (tokens && (wanted.W_x || wanted.b)) {
+    const Tensor id_rows_grad = token_rows_grad(in.x.view(-1), dA, sizes.I);
+    if (wanted.W_x) out.W_x = id_rows_grad;
+    if (wanted.b) out.b = id_rows_grad.sum(0);
+  } else {
+    if (wanted.W_x) out.W_x = at::mm(in.x.view({T * B, sizes.I}).t(), dA);
+    if (wanted.b) out.b = dA.sum(0);
+  }
   if (wanted.W_h) out.W_h = policy.recurrent_weight_grad(in.h0, buf, dgates);
-  if (wanted.b) out.b = dA.sum(0);
   if (wanted.recurrent_bias) out.recurrent_bias = policy.recurrent_bias_grad(dgates);
   if (wanted.h0) out.h0 = dh;
   if (wanted.c0) out.c0 = dc;

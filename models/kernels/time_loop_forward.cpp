@@ -3,6 +3,7 @@
 #include "models/kernels/time_loop.h"
 
 #include "models/kernels/time_loop_steps.h"
+#include "models/kernels/token_rows.h"
 
 #include <ATen/Dispatch.h>
 
@@ -29,7 +30,8 @@ SequenceBuffers time_loop_forward(StepPolicy& policy, StepExecutor requested,
   const LoopSizes sizes(policy, in);
   const int64_t T = sizes.T, B = sizes.B, H = sizes.H, G = sizes.widths.gates;
   const CellWidths& w = sizes.widths;
-  const auto options = in.x.options();
+  const auto options = in.W_h.options();
+  const bool tokens = is_token_ids(in.x);
 
   SequenceBuffers buf;
   buf.gates = at::empty({T, B, G}, options);  // pre-activations, then activations
@@ -39,8 +41,15 @@ SequenceBuffers time_loop_forward(StepPolicy& policy, StepExecutor requested,
     buf.cells.select(0, 0).copy_(in.c0);
   }
   if (w.saved_width > 0) buf.saved = at::empty({T, B, w.saved_width}, options);
+  // The input projection x W_x + b over all T*B rows at once; for token ids on the CPU row loops
+  // each step's rows are gathered just before its product instead, while they are in cache.
   Tensor gates_2d = buf.gates.view({T * B, G});
-  at::addmm_out(gates_2d, in.b, in.x.view({T * B, sizes.I}), in.W_x);
+  const bool gather_per_step = tokens && executor == StepExecutor::RawRows;
+  if (!tokens) {
+    at::addmm_out(gates_2d, in.b, in.x.view({T * B, sizes.I}), in.W_x);
+  } else if (!gather_per_step) {
+    gather_token_rows(in.x.view(-1), in.W_x, in.b, gates_2d);
+  }
 
   const std::vector<ForwardProduct> products = policy.forward_products(in.W_h);
   const int phases = static_cast<int>(products.size());
@@ -77,10 +86,18 @@ SequenceBuffers time_loop_forward(StepPolicy& policy, StepExecutor requested,
   // kernels read the same step pointers (host or device), the ATen ops the step's tensors.
   if (executor != StepExecutor::TensorOps) {
     const bool kernels = executor == StepExecutor::CudaKernels;
-    void* stream = kernels ? cuda_stream_of(in.x) : nullptr;
+    void* stream = kernels ? cuda_stream_of(in.W_h) : nullptr;
     RowSplitter rows(B, G);
-    AT_DISPATCH_FLOATING_TYPES(in.x.scalar_type(), "time_loop_forward", [&] {
+    AT_DISPATCH_FLOATING_TYPES(in.W_h.scalar_type(), "time_loop_forward", [&] {
       for (int64_t t = 0; t < T; ++t) {
+        if (gather_per_step) {
+          const int64_t* ids = in.x.data_ptr<int64_t>() + t * B;
+          scalar_t* target = step_ptr<scalar_t>(buf.gates, t);
+          rows.run([&](int64_t begin, int64_t end) {
+            gather_token_rows(ids, in.W_x.data_ptr<scalar_t>(), in.b.data_ptr<scalar_t>(), target, G,
+                              begin, end);
+          });
+        }
         const ForwardRows<scalar_t> step{
             step_ptr<scalar_t>(buf.gates, t),
             apart.defined() ? apart.data_ptr<scalar_t>() : nullptr,

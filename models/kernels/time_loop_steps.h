@@ -37,7 +37,7 @@ struct LoopSizes {
   LoopSizes(const StepPolicy& policy, const LayerInputs& in)
       : T(in.x.size(0)),
         B(in.x.size(1)),
-        I(in.x.size(2)),
+        I(in.W_x.size(0)),
         H(in.W_h.size(0)),
         widths(policy.widths()) {}
 };

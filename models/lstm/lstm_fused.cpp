@@ -6,6 +6,7 @@
 
 #include "models/kernels/layer_checks.h"
 #include "models/kernels/time_loop.h"
+#include "models/kernels/token_rows.h"
 #include "models/lstm/lstm_step.h"
 
 #include <c10/util/Exception.h>
@@ -29,7 +30,7 @@ struct FusedLstmFunction : public torch::autograd::Function<FusedLstmFunction> {
   static variable_list forward(AutogradContext* ctx, const Tensor& x, const Tensor& h0,
                                const Tensor& c0, const Tensor& W_x, const Tensor& W_h,
                                const Tensor& b, Activation act, StepExecutor executor) {
-    const LayerInputs in{x.contiguous(), h0.contiguous(), c0,
+    const LayerInputs in{contiguous_layer_input(x), h0.contiguous(), c0,
                          W_x.contiguous(), W_h.contiguous(), b};
     const auto step = make_lstm_step(in.W_h.size(0), act);
     const SequenceBuffers buf = time_loop_forward(*step, executor, in);
@@ -83,7 +84,7 @@ LayerOutputs run_layer(const Tensor& x, const Tensor& h0, const Tensor& c0, cons
 LayerOutputs lstm_layer_fused(const Tensor& x, const Tensor& h0, const Tensor& c0,
                               const Tensor& W_x, const Tensor& W_h, const Tensor& b,
                               Activation act) {
-  return run_layer(x, h0, c0, W_x, W_h, b, act, default_executor(x));
+  return run_layer(x, h0, c0, W_x, W_h, b, act, default_executor(W_h));
 }
 
 LayerOutputs lstm_layer_fused_reference_ops(const Tensor& x, const Tensor& h0, const Tensor& c0,

@@ -16,7 +16,8 @@ namespace lstmlab {
 
 /// One LSTM layer over a whole sequence, differentiable w.r.t. every argument, with a hand-derived
 /// backward through time (a custom torch::autograd::Function).
-/// x: [T, B, I]; h0, c0: [B, H]; W_x: [I, 4H]; W_h: [H, 4H]; b: [4H]; gates in order i, f, g, o.
+/// x: [T, B, I], or token ids [T, B] for one-hot rows of W_x (models/kernels/token_rows.h);
+/// h0, c0: [B, H]; W_x: [I, 4H]; W_h: [H, 4H]; b: [4H]; gates in order i, f, g, o.
 /// Returns {out [T, B, H], h_T [B, H], c_T [B, H]}.
 ///
 /// On the CPU in float32 and float64 the element-wise gate arithmetic is a raw loop parallelised

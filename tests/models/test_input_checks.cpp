@@ -222,14 +222,14 @@ TEST_F(InputChecks, CheckInputReturnsTimeMajor) {
   EXPECT_TRUE(u.unbatched);
   expect_sizes(u.x, {T, 1, I}, "unbatched");
   const auto state = lstmlab::check_state("L", std::nullopt, in, RecurrentOptions(I, H).num_layers(3),
-                                          /*has_cell=*/false);
+                                          /*has_cell=*/false, weight);
   expect_sizes(state.h, {3, B, H}, "zero h0");
   EXPECT_FALSE(state.c.defined());
   EXPECT_EQ(state.h.abs().max().item<double>(), 0.0);
   // A cell without c refuses one.
   const auto message = thrown_message([&] {
     lstmlab::check_state("GRUish", RecurrentState{torch::zeros({1, B, H}), torch::zeros({1, B, H})},
-                         in, RecurrentOptions(I, H), /*has_cell=*/false);
+                         in, RecurrentOptions(I, H), /*has_cell=*/false, weight);
   });
   expect_contains(message, {"GRUish", "no cell state"});
 }
