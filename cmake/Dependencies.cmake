@@ -69,6 +69,17 @@ if(LSTMLAB_CUDA AND NOT LSTMLAB_NCCL_DEFAULT)
   message(FATAL_ERROR "-DLSTMLAB_CUDA=ON needs a CUDA LibTorch; Torch ${Torch_VERSION} at "
                       "${TORCH_INSTALL_PREFIX} has none (point CMAKE_PREFIX_PATH at one)")
 endif()
+# The LibTorch inside a PyTorch wheel loads the CUDA libraries (cudart, cuBLAS, cuDNN, NCCL) of the
+# wheel's nvidia/ folder through its RPATH, newer than a CUDA toolkit's: the linker must resolve
+# them there (the toolkit's older NCCL lacks symbols libtorch_cuda needs), and the programs load
+# them from there first, so that the process holds one cudart, LibTorch's.
+file(GLOB LSTMLAB_WHEEL_CUDA_LIBS "${TORCH_INSTALL_PREFIX}/../nvidia/*/lib")
+if(LSTMLAB_NCCL_DEFAULT AND LSTMLAB_WHEEL_CUDA_LIBS)
+  string(JOIN ":" wheel_cuda_path ${LSTMLAB_WHEEL_CUDA_LIBS})
+  add_link_options("LINKER:-rpath-link,${wheel_cuda_path}")
+  list(PREPEND CMAKE_BUILD_RPATH ${LSTMLAB_WHEEL_CUDA_LIBS})
+  message(STATUS "lstm-lab: CUDA libraries of the PyTorch wheel first: ${wheel_cuda_path}")
+endif()
 if(LSTMLAB_BUILD_TESTS)
   find_package(GTest 1.10 REQUIRED)
 endif()

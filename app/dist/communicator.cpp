@@ -7,6 +7,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/cuda.h>
 #ifdef LSTMLAB_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace lstmlab {
 namespace {
@@ -37,23 +39,28 @@ torch::Tensor on_backend(const torch::Tensor& t, const std::string& backend) {
   return backend == "nccl" && !t.is_cuda() ? t.to(torch::kCUDA) : t;
 }
 
-// c10d's sockets log every failed bind and connect attempt through glog before they throw; the one
-// line made from the exception says it all, so glog is held at FATAL while the ranks meet. The
-// flag is looked up in the process (LibTorch's glog), so a LibTorch without glog needs nothing.
+// c10d's sockets log every failed bind and connect attempt before they throw; the one line made
+// from the exception says it all, so the logs are held at FATAL while the ranks meet: glog's
+// FLAGS_minloglevel where LibTorch logs through glog (Debian's 1.13), c10's own
+// FLAGS_caffe2_log_level, which also gates c10d's messages, where it does not (LibTorch 2.x). The
+// flags are looked up in the process, so a LibTorch without one needs nothing.
 class QuietGlog {
  public:
-  QuietGlog() : level_(static_cast<int*>(::dlsym(RTLD_DEFAULT, "_ZN3fLI17FLAGS_minloglevelE"))) {
-    if (level_) saved_ = std::exchange(*level_, 3);
+  QuietGlog() {
+    for (const char* symbol : {"_ZN3fLI17FLAGS_minloglevelE", "FLAGS_caffe2_log_level"}) {
+      if (auto* level = static_cast<int*>(::dlsym(RTLD_DEFAULT, symbol))) {
+        saved_.emplace_back(level, std::exchange(*level, 3));
+      }
+    }
   }
   ~QuietGlog() {
-    if (level_) *level_ = saved_;
+    for (const auto& [level, value] : saved_) *level = value;
   }
   QuietGlog(const QuietGlog&) = delete;
   QuietGlog& operator=(const QuietGlog&) = delete;
 
  private:
-  int* level_;
-  int saved_ = 0;
+  std::vector<std::pair<int*, int>> saved_;
 };
 
 }  // namespace
@@ -68,7 +75,14 @@ std::vector<std::string> available_backends() {
 
 void check_backend(const std::string& backend) {
   const auto names = available_backends();
-  if (std::find(names.begin(), names.end(), backend) != names.end()) return;
+  if (std::find(names.begin(), names.end(), backend) != names.end()) {
+    if (backend == "nccl" && !torch::cuda::is_available()) {
+      throw std::invalid_argument(
+          "--dist-backend nccl: no CUDA device is visible to this process, and NCCL reduces CUDA "
+          "tensors only; use --dist-backend gloo here, or run on a GPU machine");
+    }
+    return;
+  }
   if (backend == "nccl") {
     throw std::invalid_argument(
         "--dist-backend nccl: this lstm-lab was built against a LibTorch without NCCL (Debian's "

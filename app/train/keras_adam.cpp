@@ -2,17 +2,13 @@
 
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include <cmath>
 #include <sstream>
 
 namespace lstmlab {
-namespace {
 
-// LibTorch keys an optimizer's per-parameter state by the parameter's TensorImpl: by its printed
-// address up to 1.13, by the pointer itself from 2.0 on.
-auto optimizer_state_key(const torch::Tensor& p) {
+OptimizerStateKey optimizer_state_key(const torch::Tensor& p) {
 #if TORCH_VERSION_MAJOR >= 2
   return static_cast<void*>(p.unsafeGetTensorImpl());
 #else
@@ -21,8 +17,6 @@ auto optimizer_state_key(const torch::Tensor& p) {
   return key.str();
 #endif
 }
-
-}  // namespace
 
 void KerasAdamOptions::serialize(torch::serialize::OutputArchive& archive) const {
   _TORCH_OPTIM_SERIALIZE_TORCH_ARG(lr);

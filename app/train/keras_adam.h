@@ -14,11 +14,23 @@
 
 #include <torch/optim/optimizer.h>
 #include <torch/optim/serialize.h>
+#include <torch/version.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace lstmlab {
+
+// LibTorch keys an optimizer's per-parameter state by the parameter's TensorImpl: by its printed
+// address up to 1.13, by the pointer itself from 2.0 on.
+#if TORCH_VERSION_MAJOR >= 2
+using OptimizerStateKey = void*;
+#else
+using OptimizerStateKey = std::string;
+#endif
+/// The key of p's entry in a LibTorch optimizer's state().
+OptimizerStateKey optimizer_state_key(const torch::Tensor& p);
 
 struct KerasAdamOptions : public torch::optim::OptimizerCloneableOptions<KerasAdamOptions> {
   KerasAdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as torch::optim's options

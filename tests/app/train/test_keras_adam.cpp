@@ -134,7 +134,7 @@ TEST(KerasAdam, SavedStateResumesBitForBit) {
   step(c, resumed);
   EXPECT_TRUE(torch::equal(resumed, straight)) << resumed << " vs " << straight;
   const auto& state = static_cast<const lstmlab::KerasAdamParamState&>(
-      *c.state().at(c10::guts::to_string(resumed.unsafeGetTensorImpl())));
+      *c.state().at(lstmlab::optimizer_state_key(resumed)));
   EXPECT_EQ(state.step(), 3);
 }
 
