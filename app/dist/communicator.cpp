@@ -44,20 +44,20 @@ torch::Tensor on_backend(const torch::Tensor& t, const std::string& backend) {
 // FLAGS_minloglevel where LibTorch logs through glog (Debian's 1.13), c10's own
 // FLAGS_caffe2_log_level, which also gates c10d's messages, where it does not (LibTorch 2.x). The
 // flags are looked up in the process, so a LibTorch without one needs nothing.
-class QuietGlog {
+class QuietLogs {
  public:
-  QuietGlog() {
+  QuietLogs() {
     for (const char* symbol : {"_ZN3fLI17FLAGS_minloglevelE", "FLAGS_caffe2_log_level"}) {
       if (auto* level = static_cast<int*>(::dlsym(RTLD_DEFAULT, symbol))) {
         saved_.emplace_back(level, std::exchange(*level, 3));
       }
     }
   }
-  ~QuietGlog() {
+  ~QuietLogs() {
     for (const auto& [level, value] : saved_) *level = value;
   }
-  QuietGlog(const QuietGlog&) = delete;
-  QuietGlog& operator=(const QuietGlog&) = delete;
+  QuietLogs(const QuietLogs&) = delete;
+  QuietLogs& operator=(const QuietLogs&) = delete;
 
  private:
   std::vector<std::pair<int*, int>> saved_;
@@ -96,7 +96,7 @@ Communicator::Communicator(const DistEnv& env, const CommOptions& options)
     : env_(env), options_(options) {
   check_backend(options_.backend);
   const auto where = fmt::format("{}:{}", env_.master_addr, env_.master_port);
-  QuietGlog quiet;
+  QuietLogs quiet;
   try {
     c10d::TCPStoreOptions o;
     o.port = env_.master_port;

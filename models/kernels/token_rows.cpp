@@ -12,13 +12,14 @@ Tensor contiguous_layer_input(const Tensor& x) {
 }
 
 void check_token_ids(const char* layer, const Tensor& ids, int64_t I) {
-  if (!ids.device().is_cpu()) return;
-  const Tensor flat = ids.to(at::kLong).contiguous().view(-1);
-  const int64_t* id = flat.data_ptr<int64_t>();
-  for (int64_t r = 0; r < flat.numel(); ++r) {
-    TORCH_CHECK(id[r] >= 0 && id[r] < I, layer, ": token id ", id[r], " at position ", r,
-                " of the input lies outside [0, ", I, "), the rows of W_x");
-  }
+  if (!ids.device().is_cpu() || ids.numel() == 0) return;
+  // Two reductions in place; the offending position is looked for only when there is one.
+  const auto [lowest, highest] = at::aminmax(ids);
+  if (lowest.item<int64_t>() >= 0 && highest.item<int64_t>() < I) return;
+  const Tensor outside = ((ids < 0) | (ids >= I)).reshape(-1);
+  const int64_t r = outside.nonzero().select(1, 0)[0].item<int64_t>();
+  TORCH_CHECK(false, layer, ": token id ", ids.reshape(-1)[r].item<int64_t>(), " at position ", r,
+              " of the input lies outside [0, ", I, "), the rows of W_x");
 }
 
 void gather_token_rows(const Tensor& ids, const Tensor& W_x, const Tensor& b, Tensor& rows) {

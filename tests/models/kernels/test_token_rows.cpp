@@ -109,6 +109,12 @@ TEST(TokenRows, TheWeightGradSumsTheRowsOfEachId) {
   // Rows read through a row stride (a column block of a wider buffer), as the backward passes them.
   const Tensor wide = torch::cat({torch::full({3, 1}, 7.0f), dA}, 1);
   EXPECT_TRUE(torch::equal(token_rows_grad(ids, wide.narrow(1, 1, 2), 4), expected));
+  // Columns not adjacent (and any device or dtype but CPU float32/float64): ATen's index_add_.
+  const Tensor column_major = dA.t().contiguous().t();
+  ASSERT_NE(column_major.stride(1), 1);
+  EXPECT_TRUE(torch::equal(token_rows_grad(ids, column_major, 4), expected));
+  EXPECT_TRUE(torch::equal(token_rows_grad(ids, dA.to(torch::kBFloat16), 4),
+                           expected.to(torch::kBFloat16)));
 }
 
 TEST(TokenRows, IdsOutsideTheVocabularyAreNamed) {
